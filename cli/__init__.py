@@ -1,0 +1,1 @@
+"""The `risk` command line: one module per command."""

@@ -1,0 +1,1 @@
+"""Feature pipeline: one definition per feature, computed in batch and online."""

@@ -1,0 +1,176 @@
+"""Every feature of every order of a data set, point-in-time, vectorised.
+
+The history an order sees is rebuilt per read: one PrefixIndex per (log, entity)
+answers all orders' prefixes at once, and the shared `combine` functions of
+features.history turn them into feature values exactly as the online path does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import catalog
+from features.clock import to_seconds, to_us
+from features.history import (
+    DISTINCT,
+    DISTINCT_WINDOWS,
+    LABELS_LOG,
+    ORDERS_LOG,
+    FirstSeen,
+    Prefix,
+    distinct_log,
+)
+from features.keys import ORDER_RETENTION_US, entity_key_columns
+from features.prefix import PrefixIndex
+from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
+
+Progress = Callable[[str], None]
+
+
+class BatchRow(Mapping[str, Any]):
+    """Columns as row features want them: float64 with NaN, or object arrays with None."""
+
+    def __init__(self, orders: pd.DataFrame) -> None:
+        self.orders = orders
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self.cache:
+            self.cache[column] = _as_feature_input(self.orders[column], ORDER_COLUMNS[column])
+        return self.cache[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ORDER_COLUMNS)
+
+    def __len__(self) -> int:
+        return len(ORDER_COLUMNS)
+
+
+def _as_feature_input(values: pd.Series, kind: str) -> np.ndarray:
+    if kind == "time":
+        return to_seconds(values)
+    if kind == "str":
+        return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+    return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def compute_features(
+    orders: pd.DataFrame, outcomes: pd.DataFrame | None = None, progress: Progress | None = None
+) -> pd.DataFrame:
+    """One row per order (same order as `orders`): `order_id` then every feature of the catalog."""
+    say = progress or (lambda message: None)
+    orders = orders.reset_index(drop=True)
+    row = BatchRow(orders)
+    t_us = to_us(orders["created_at"])
+    history = _History(orders, outcomes, t_us, say)
+    columns: dict[str, Any] = {"order_id": orders["order_id"].to_numpy()}
+    say(f"row features for {len(orders):,} orders")
+    for feature in catalog.ROW_FEATURES:
+        columns[feature.name] = np.broadcast_to(np.asarray(feature.compute(row), dtype="float64"), len(orders))
+    say("history features")
+    t_float = t_us.astype("float64")
+    for feature in catalog.HISTORY_FEATURES:
+        values = [history.read(read) for read in feature.reads]
+        columns[feature.name] = feature.combine(row, t_float, *values)
+    return pd.DataFrame(columns)
+
+
+class _History:
+    """Evaluates reads for all orders; builds each PrefixIndex once, on first use."""
+
+    def __init__(self, orders: pd.DataFrame, outcomes: pd.DataFrame | None, t_us: np.ndarray, say: Progress) -> None:
+        self.orders, self.outcomes, self.t_us, self.say = orders, outcomes, t_us, say
+        self.keys = {name: _codes(values) for name, values in entity_key_columns(orders).items()}
+        self.indexes: dict[tuple[str, str], PrefixIndex] = {}
+        self.reads: dict[Any, Any] = {}
+
+    def read(self, read: Prefix | FirstSeen) -> Any:
+        if read not in self.reads:
+            self.reads[read] = self._first_seen(read) if isinstance(read, FirstSeen) else self._prefix(read)
+        return self.reads[read]
+
+    def _prefix(self, read: Prefix) -> tuple[np.ndarray, ...]:
+        index = self._index(read.log, read.entity)
+        return index.before(self.keys[read.entity], self.t_us - read.offset_us, read.inclusive)
+
+    def _first_seen(self, read: FirstSeen) -> np.ndarray:
+        codes = self.keys[read.entity]
+        known = codes >= 0
+        first = np.full(codes.max() + 2, np.iinfo("int64").max, dtype="int64")
+        np.minimum.at(first, codes[known], self.t_us[known])
+        result = first[np.where(known, codes, -1)].astype("float64")
+        result[~known | (result >= self.t_us)] = np.nan
+        return result
+
+    def _index(self, log: str, entity: str) -> PrefixIndex:
+        if (log, entity) not in self.indexes:
+            self.say(f"  index {log} by {entity}")
+            self.indexes[(log, entity)] = self._build(log, entity)
+        return self.indexes[(log, entity)]
+
+    def _build(self, log: str, entity: str) -> PrefixIndex:
+        codes = self.keys[entity]
+        if log == ORDERS_LOG:
+            weights = np.column_stack([np.ones(len(codes), "int64"), self.orders["amount"].to_numpy("int64")])
+            return PrefixIndex(codes, self.t_us, weights)
+        if log == LABELS_LOG:
+            return _label_index(self.orders, self.outcomes, codes, self.t_us)
+        for spec_entity, other in DISTINCT:
+            for wname, window in DISTINCT_WINDOWS.items():
+                if spec_entity == entity and log == distinct_log(other, wname):
+                    return _distinct_index(codes, self.keys[other], self.t_us, window)
+        raise KeyError(f"no log {log!r} for {entity!r}")
+
+
+def _codes(keys: pd.Series) -> np.ndarray:
+    codes, _ = pd.factorize(keys, use_na_sentinel=True)
+    return codes.astype("int64")
+
+
+def _distinct_index(codes: np.ndarray, others: np.ndarray, t_us: np.ndarray, window: int) -> PrefixIndex:
+    """+1 when a pair enters the window, -1 when it leaves; the running sum is the distinct count.
+
+    A pair (entity, other) seen at s is in the window at t iff s lies in (t - w, t);
+    its event at s opens at max(s + 1, previous + w), so that each pair is counted by
+    exactly one of its events at any moment, and closes at s + w.
+    """
+    valid = (codes >= 0) & (others >= 0)
+    pairs = pd.DataFrame({"e": codes[valid], "o": others[valid], "t": t_us[valid]}).drop_duplicates()
+    pairs = pairs.sort_values(["e", "o", "t"], kind="stable")
+    previous = pairs.groupby(["e", "o"], sort=False)["t"].shift(1)
+    s = pairs["t"].to_numpy("int64")
+    opens = np.where(previous.isna(), s + 1, np.maximum(s + 1, previous.fillna(0).to_numpy("int64") + window))
+    e = pairs["e"].to_numpy("int64")
+    weights = np.concatenate([np.ones(len(s), "int64"), -np.ones(len(s), "int64")])[:, None]
+    return PrefixIndex(np.concatenate([e, e]), np.concatenate([opens, s + window]), weights)
+
+
+def _label_index(
+    orders: pd.DataFrame, outcomes: pd.DataFrame | None, codes: np.ndarray, t_us: np.ndarray
+) -> PrefixIndex:
+    """One event per order and label, at the first report of that label (see clock.label_time_us)."""
+    if outcomes is None or len(outcomes) == 0:
+        return PrefixIndex(codes[:0], t_us[:0], np.zeros((0, 2), "int64"))
+    position = pd.Series(np.arange(len(orders)), index=orders["order_id"].to_numpy())
+    known = outcomes["order_id"].isin(position.index).to_numpy()
+    outs = outcomes[known]
+    rows = position.loc[outs["order_id"].to_numpy()].to_numpy()
+    reported = to_us(outs["reported_at"])
+    events = []
+    for dim, kinds in enumerate((FRAUD_KINDS, REGRET_KINDS)):
+        mine = outs["kind"].isin(kinds).to_numpy()
+        first = pd.Series(reported[mine]).groupby(rows[mine]).min()
+        order_rows = first.index.to_numpy()
+        created = t_us[order_rows]
+        usable = first.to_numpy() - created <= ORDER_RETENTION_US
+        when = np.maximum(first.to_numpy(), created + 1)  # clock.label_time_us, vectorised
+        weights = np.zeros((usable.sum(), 2), "int64")
+        weights[:, dim] = 1
+        events.append((codes[order_rows[usable]], when[usable], weights))
+    all_codes, all_times, all_weights = (np.concatenate(parts) for parts in zip(*events, strict=True))
+    return PrefixIndex(all_codes, all_times, all_weights)
+

@@ -1,0 +1,186 @@
+"""Features of the order's history: velocity, distinct counts, newness, reported outcomes.
+
+Every history feature is declared once as a list of *reads* of the feature state and a
+`combine` function of those reads. A read is either
+- a `Prefix`: the sum of a log's weights over one entity's events up to a moment
+  (`t - offset`, strictly before or at it), or
+- a `FirstSeen`: when the entity first appeared.
+Batch evaluates every read for all orders at once (features.batch), online evaluates
+them for one order against a FeatureState (features.online); `combine` is the same
+function in both, so the two cannot drift apart. Windows are differences of two
+prefixes: events in (t - w, t) = prefix(< t) - prefix(<= t - w).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from features import ops
+from features.clock import DAY, HOUR, MINUTE
+
+ENTITY_COLUMNS: dict[str, str] = {
+    "card": "payment_card_fingerprint",
+    "buyer": "buyer_account_id",
+    "device": "session_device_id",
+    "ip": "session_ip",
+    "seller": "seller_account_id",
+    "address": "shipping_address_hash",
+}
+PAIRS: dict[str, tuple[str, str]] = {
+    "buyer_seller": ("buyer", "seller"),
+    "buyer_device": ("buyer", "device"),
+    "buyer_card": ("buyer", "card"),
+    "buyer_address": ("buyer", "address"),
+}
+VELOCITY_WINDOWS = {"10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
+DISTINCT_WINDOWS = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY}
+DISTINCT: tuple[tuple[str, str], ...] = (
+    ("device", "card"),
+    ("buyer", "card"),
+    ("device", "buyer"),
+    ("ip", "buyer"),
+    ("card", "buyer"),
+)
+FIRST_SEEN = ("card", "device", "ip", "address", "buyer_seller", "buyer_device", "buyer_card", "buyer_address")
+LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer")
+LABEL_WINDOW_NAME, LABEL_WINDOW = "90d", 90 * DAY
+LABEL_PRIORS = {"fraud": 0.01, "regret": 0.04}  # fixed, so a rate never depends on the data set
+LABEL_PRIOR_WEIGHT = 20.0
+
+ORDERS_LOG = "orders"  # weights: (1, amount)
+LABELS_LOG = "labels"  # weights: (fraud, regret)
+
+
+def distinct_log(other: str, window: str) -> str:
+    """Log of +1/-1 events whose running sum is the distinct count of `other` in `window`."""
+    return f"distinct_{other}_{window}"
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """Sum of `log`'s weights over the entity's events before t - offset (or at it)."""
+
+    log: str
+    entity: str
+    offset_us: int
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class FirstSeen:
+    """Microseconds since the epoch at which the entity was first seen, strictly before t (else NaN)."""
+
+    entity: str
+
+
+Read = Prefix | FirstSeen
+
+
+@dataclass(frozen=True)
+class HistoryFeature:
+    name: str
+    description: str
+    reads: tuple[Read, ...]
+    combine: Callable[..., Any]  # (row, t_us, *read values) -> value; reads give tuples per weight
+
+
+def _now(log: str, entity: str) -> Prefix:
+    return Prefix(log, entity, 0, inclusive=False)
+
+
+def _window_start(log: str, entity: str, window_us: int) -> Prefix:
+    return Prefix(log, entity, window_us, inclusive=True)
+
+
+def _velocity() -> list[HistoryFeature]:
+    features = []
+    for entity in ENTITY_COLUMNS:
+        for wname, w in VELOCITY_WINDOWS.items():
+            reads = (_now(ORDERS_LOG, entity), _window_start(ORDERS_LOG, entity, w))
+            features.append(HistoryFeature(
+                f"order_count_by_{entity}_{wname}",
+                f"Orders with the same {entity} in the last {wname}",
+                reads, lambda r, t, now, start: now[0] - start[0]))
+            features.append(HistoryFeature(
+                f"amount_sum_by_{entity}_{wname}",
+                f"Amount of orders with the same {entity} in the last {wname}",
+                reads, lambda r, t, now, start: now[1] - start[1]))
+    return features
+
+
+def _distinct() -> list[HistoryFeature]:
+    features = []
+    for entity, other in DISTINCT:
+        for wname in DISTINCT_WINDOWS:
+            read = Prefix(distinct_log(other, wname), entity, 0, inclusive=True)
+            features.append(HistoryFeature(
+                f"distinct_{other}s_by_{entity}_{wname}",
+                f"Distinct {other}s seen with this {entity} in the last {wname}",
+                (read,), lambda r, t, count: count[0]))
+    return features
+
+
+def _first_seen() -> list[HistoryFeature]:
+    return [
+        HistoryFeature(
+            f"seconds_since_first_{entity}",
+            f"Seconds since this {entity.replace('_', ' + ')} was first seen by the engine (unknown if never)",
+            (FirstSeen(entity),), lambda r, t, first: ops.seconds_since(first, t))
+        for entity in FIRST_SEEN
+    ]
+
+
+def _label_rate(label: str, dim: int) -> Callable[..., Any]:
+    prior, weight = LABEL_PRIORS[label], LABEL_PRIOR_WEIGHT
+
+    def rate(r: Any, t: Any, labels_now: Any, labels_start: Any, orders_now: Any, orders_start: Any) -> Any:
+        reported = labels_now[dim] - labels_start[dim]
+        orders = orders_now[0] - orders_start[0]
+        return (reported + prior * weight) / (orders + weight)
+
+    return rate
+
+
+def _labels() -> list[HistoryFeature]:
+    features = []
+    for entity in LABEL_ENTITIES:
+        labels = (Prefix(LABELS_LOG, entity, 0, True), Prefix(LABELS_LOG, entity, LABEL_WINDOW, True))
+        orders = (_now(ORDERS_LOG, entity), _window_start(ORDERS_LOG, entity, LABEL_WINDOW))
+        for dim, label in enumerate(("fraud", "regret")):
+            features.append(HistoryFeature(
+                f"{label}_reports_by_{entity}_{LABEL_WINDOW_NAME}",
+                f"{label.capitalize()} outcomes reported in the last {LABEL_WINDOW_NAME} "
+                f"on orders with the same {entity}",
+                labels, lambda r, t, now, start, dim=dim: now[dim] - start[dim]))
+            features.append(HistoryFeature(
+                f"{label}_rate_by_{entity}_{LABEL_WINDOW_NAME}",
+                f"Smoothed rate of reported {label} among this {entity}'s orders of the last "
+                f"{LABEL_WINDOW_NAME} (prior {LABEL_PRIORS[label]:.0%})",
+                labels + orders, _label_rate(label, dim)))
+    return features
+
+
+def _derived() -> list[HistoryFeature]:
+    buyer_30d = (_now(ORDERS_LOG, "buyer"), _window_start(ORDERS_LOG, "buyer", 30 * DAY))
+    return [
+        HistoryFeature(
+            "first_purchase_from_seller",
+            "The buyer has never bought from this seller before",
+            (FirstSeen("buyer_seller"),), lambda r, t, first: ops.flag_not(ops.is_known(first))),
+        HistoryFeature(
+            "new_device_on_old_account",
+            "A device never seen with this buyer, on an account older than 30 days",
+            (FirstSeen("buyer_device"),),
+            lambda r, t, first: ops.greater(r["created_at"] - r["buyer_created_at"], 30 * 86400.0)
+            * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])),
+        HistoryFeature(
+            "amount_to_buyer_mean_30d",
+            "Amount over the buyer's mean order amount of the last 30 days",
+            buyer_30d,
+            lambda r, t, now, start: ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0]))),
+    ]
+
+
+HISTORY_FEATURES: list[HistoryFeature] = _velocity() + _distinct() + _first_seen() + _labels() + _derived()

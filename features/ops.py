@@ -1,0 +1,133 @@
+"""The few operations row features are written in, for a column and for a single value.
+
+A row feature is one function written against these operations and plain arithmetic;
+it runs on numpy arrays in batch and on Python scalars online. Each operation below
+has both forms side by side, and tests check they agree, so a feature is defined once.
+Unknown values are NaN (numbers, times, flags) or None (text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+Num = Any  # a float or a float64 array
+
+
+def _is_vector(x: Any) -> bool:
+    return isinstance(x, np.ndarray)
+
+
+def ratio(numerator: Num, denominator: Num) -> Num:
+    """numerator / denominator, unknown when the denominator is not positive or unknown."""
+    if _is_vector(numerator) or _is_vector(denominator):
+        denominator = np.asarray(denominator, dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
+    if denominator > 0:
+        return numerator / denominator
+    return math.nan
+
+
+def at_least(x: Num, floor: float) -> Num:
+    """max(x, floor), unknown stays unknown."""
+    if _is_vector(x):
+        return np.where(np.isnan(x), np.nan, np.maximum(x, floor))
+    return x if x != x else max(x, floor)
+
+
+def log1p(x: Num) -> Num:
+    """log(1 + x) of a non-negative count; unknown stays unknown."""
+    if _is_vector(x):
+        return np.log1p(x)
+    return x if x != x else math.log1p(x)
+
+
+def flag_not(x: Num) -> Num:
+    """1 - flag."""
+    return 1.0 - x
+
+
+def is_known(x: Any) -> Num:
+    """1.0 if the value is known (text or number), else 0.0."""
+    if _is_vector(x):
+        if x.dtype == object:
+            return np.fromiter((v is not None for v in x), dtype="float64", count=len(x))
+        return (~np.isnan(x)).astype("float64")
+    if x is None or (isinstance(x, float) and x != x):
+        return 0.0
+    return 1.0
+
+
+def differs(a: Any, b: Any) -> Num:
+    """1.0 if two known texts differ, 0.0 if equal, unknown if either is unknown."""
+    if _is_vector(a):
+        known = np.fromiter((x is not None and y is not None for x, y in zip(a, b, strict=True)),
+                            dtype=bool, count=len(a))
+        different = a != b
+        return np.where(known, different.astype("float64"), np.nan)
+    if a is None or b is None:
+        return math.nan
+    return float(a != b)
+
+
+def equals(a: Any, value: str) -> Num:
+    """1.0 if a known text equals `value`, 0.0 if not, unknown if unknown."""
+    if _is_vector(a):
+        known = np.fromiter((x is not None for x in a), dtype=bool, count=len(a))
+        return np.where(known, (a == value).astype("float64"), np.nan)
+    if a is None:
+        return math.nan
+    return float(a == value)
+
+
+class Vocabulary:
+    """A fixed list of known texts, coded 0..n-1; any other text is n, unknown is NaN."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = tuple(words)
+        self.lookup = {word: float(i) for i, word in enumerate(self.words)}
+        self.other = float(len(self.words))
+
+
+def code(a: Any, vocabulary: Vocabulary) -> Num:
+    """The text's code in `vocabulary` (categorical features)."""
+    lookup, other = vocabulary.lookup, vocabulary.other
+    if _is_vector(a):
+        return np.fromiter((math.nan if x is None else lookup.get(x, other) for x in a),
+                           dtype="float64", count=len(a))
+    if a is None:
+        return math.nan
+    return lookup.get(a, other)
+
+
+def hour_of_day(seconds: Num) -> Num:
+    """UTC hour 0..23 of an epoch time in seconds."""
+    if _is_vector(seconds):
+        return np.floor(np.mod(seconds, 86400.0) / 3600.0)
+    return math.floor((seconds % 86400.0) / 3600.0) if seconds == seconds else math.nan
+
+
+def day_of_week(seconds: Num) -> Num:
+    """Monday = 0 .. Sunday = 6 of an epoch time in seconds (1970-01-01 was a Thursday)."""
+    if _is_vector(seconds):
+        return np.mod(np.floor(seconds / 86400.0) + 3.0, 7.0)
+    return (math.floor(seconds / 86400.0) + 3.0) % 7.0 if seconds == seconds else math.nan
+
+
+def greater(x: Num, threshold: float) -> Num:
+    """1.0 if x > threshold, 0.0 if not, unknown if x is unknown."""
+    if _is_vector(x):
+        return np.where(np.isnan(x), np.nan, (x > threshold).astype("float64"))
+    return x if x != x else float(x > threshold)
+
+
+def seconds_since(first_us: Num, t_us: Num) -> Num:
+    """Seconds from an earlier moment (microseconds) to t; unknown if it is not earlier."""
+    if _is_vector(first_us) or _is_vector(t_us):
+        with np.errstate(invalid="ignore"):
+            return np.where(first_us < t_us, (t_us - first_us) / 1e6, np.nan)
+    return (t_us - first_us) / 1e6 if first_us < t_us else math.nan

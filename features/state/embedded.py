@@ -1,0 +1,162 @@
+"""In-process FeatureState: Python lists and dicts, bisect for windows, pickle snapshots.
+
+The default backend for a single scoring process: no network, microsecond reads.
+Memory stays bounded: each log drops events older than LOG_RETENTION_US behind its
+newest event (keeping their sum as a base, so prefixes stay exact), and `expire`
+forgets order records past their retention.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from pathlib import Path
+
+from features.keys import ORDER_RETENTION_US
+from features.state.base import LOG_RETENTION_US, FeatureState, OrderRecord, PrefixQuery, Writes
+from risk.errors import DataError
+
+_TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
+SNAPSHOT_VERSION = 1
+
+
+class _Log:
+    """One entity's events in time order with running sums (and the sum of dropped events)."""
+
+    __slots__ = ("times", "sums", "base")
+
+    def __init__(self, width: int) -> None:
+        self.times: list[int] = []
+        self.sums: list[tuple[int, ...]] = []
+        self.base: tuple[int, ...] = (0,) * width
+
+    def prefix(self, t: int, inclusive: bool) -> tuple[int, ...]:
+        i = bisect_right(self.times, t) if inclusive else bisect_left(self.times, t)
+        return self.sums[i - 1] if i else self.base
+
+    def add(self, t: int, weights: tuple[int, ...]) -> None:
+        times, sums = self.times, self.sums
+        if not times or t >= times[-1]:
+            last = sums[-1] if sums else self.base
+            times.append(t)
+            sums.append(tuple(a + b for a, b in zip(last, weights, strict=True)))
+        else:  # late event: shift the running sums of everything after it
+            i = bisect_right(times, t)
+            before = sums[i - 1] if i else self.base
+            times.insert(i, t)
+            sums.insert(i, tuple(a + b for a, b in zip(before, weights, strict=True)))
+            for j in range(i + 1, len(sums)):
+                sums[j] = tuple(a + b for a, b in zip(sums[j], weights, strict=True))
+        self._trim(times[-1] - LOG_RETENTION_US)
+
+    def _trim(self, horizon: int) -> None:
+        if self.times[0] >= horizon:
+            return
+        cut = bisect_left(self.times, horizon)
+        if cut >= _TRIM_AT_LEAST or cut == len(self.times):
+            self.base = self.sums[cut - 1]
+            del self.times[:cut]
+            del self.sums[:cut]
+
+
+class EmbeddedState(FeatureState):
+    """All history in this process; `snapshot` and `EmbeddedState.load` survive a restart."""
+
+    def __init__(self) -> None:
+        self.logs: dict[str, _Log] = {}
+        self.seen_at: dict[str, list[int]] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.labelled: set[tuple[str, int]] = set()
+        self.newest_us = 0
+        self.lock = threading.Lock()
+
+    def fetch(
+        self, prefixes: Sequence[PrefixQuery], seen: Sequence[str]
+    ) -> tuple[list[tuple[int, ...] | None], list[tuple[int, int] | None]]:
+        logs, seen_at = self.logs, self.seen_at
+        with self.lock:
+            sums = []
+            for log_key, t, inclusive in prefixes:
+                log = logs.get(log_key)
+                sums.append(None if log is None else log.prefix(t, inclusive))
+            times = []
+            for key in seen:
+                pair = seen_at.get(key)
+                times.append(None if pair is None else (pair[0], pair[1]))
+        return sums, times
+
+    def apply(self, writes: Writes) -> None:
+        with self.lock:
+            for log_key, t, weights in writes.appends:
+                log = self.logs.get(log_key)
+                if log is None:
+                    log = self.logs[log_key] = _Log(len(weights))
+                log.add(t, weights)
+            for key, t in writes.seen:
+                pair = self.seen_at.get(key)
+                if pair is None:
+                    self.seen_at[key] = [t, t]
+                else:
+                    pair[0] = min(pair[0], t)
+                    pair[1] = max(pair[1], t)
+            for order_id, record in writes.orders:
+                self.orders[order_id] = record
+                self.newest_us = max(self.newest_us, record.created_us)
+
+    def order(self, order_id: str) -> OrderRecord | None:
+        record = self.orders.get(order_id)
+        if record is None or self.newest_us - record.created_us > ORDER_RETENTION_US:
+            return None
+        return record
+
+    def mark_label(self, order_id: str, dim: int) -> bool:
+        with self.lock:
+            if (order_id, dim) in self.labelled:
+                return False
+            self.labelled.add((order_id, dim))
+            return True
+
+    def expire(self) -> int:
+        """Forget orders past retention (and their label marks); returns how many."""
+        with self.lock:
+            horizon = self.newest_us - ORDER_RETENTION_US
+            old = [oid for oid, rec in self.orders.items() if rec.created_us < horizon]
+            for oid in old:
+                del self.orders[oid]
+                self.labelled.discard((oid, 0))
+                self.labelled.discard((oid, 1))
+            return len(old)
+
+    def snapshot(self, path: Path) -> None:
+        """Write the whole state atomically (temp file + rename), so a crash never leaves half a file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with self.lock:
+            payload = (SNAPSHOT_VERSION, self.logs, self.seen_at, self.orders, self.labelled, self.newest_us)
+            with open(tmp, "wb") as handle:
+                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> EmbeddedState:
+        """A state restored from `snapshot`; a missing or foreign file is a clear error."""
+        path = Path(path)
+        if not path.exists():
+            raise DataError(f"{path}: no state snapshot here")
+        try:
+            with open(path, "rb") as handle:
+                version, logs, seen_at, orders, labelled, newest = pickle.load(handle)
+        except Exception as exc:
+            raise DataError(f"{path}: not a feature state snapshot ({exc.__class__.__name__})") from None
+        if version != SNAPSHOT_VERSION:
+            raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
+        state = cls()
+        state.logs, state.seen_at, state.orders, state.labelled, state.newest_us = (
+            logs, seen_at, orders, labelled, newest)
+        return state

@@ -1,0 +1,1 @@
+"""The domain: contract types, errors, data sets and labels."""
