@@ -7,13 +7,14 @@ wires them and turns the engine's errors into a one-line message and exit code 2
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from cli import demo, simulate
+from cli import demo, features, simulate
 from risk.errors import RiskError
 
-COMMANDS = (simulate, demo)
+COMMANDS = (simulate, features, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("risk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python quiet at exit
+        return 0
     return 0
 
 

@@ -16,13 +16,12 @@ import pandas as pd
 from features import catalog
 from features.clock import to_seconds, to_us
 from features.history import (
-    DISTINCT,
     DISTINCT_WINDOWS,
     LABELS_LOG,
     ORDERS_LOG,
+    Distinct,
     FirstSeen,
     Prefix,
-    distinct_log,
 )
 from features.keys import ORDER_RETENTION_US, entity_key_columns
 from features.prefix import PrefixIndex
@@ -87,10 +86,18 @@ class _History:
         self.keys = {name: _codes(values) for name, values in entity_key_columns(orders).items()}
         self.indexes: dict[tuple[str, str], PrefixIndex] = {}
         self.reads: dict[Any, Any] = {}
+        self.label_events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def read(self, read: Prefix | FirstSeen) -> Any:
+    def read(self, read: Prefix | FirstSeen | Distinct) -> Any:
         if read not in self.reads:
-            self.reads[read] = self._first_seen(read) if isinstance(read, FirstSeen) else self._prefix(read)
+            if isinstance(read, FirstSeen):
+                self.reads[read] = self._first_seen(read)
+            elif isinstance(read, Distinct):
+                self.say(f"  distinct {read.other}s by {read.entity}")
+                index = _distinct_index(self.keys[read.entity], self.keys[read.other], self.t_us)
+                self.reads[read] = index.before(self.keys[read.entity], self.t_us, inclusive=True)
+            else:
+                self.reads[read] = self._prefix(read)
         return self.reads[read]
 
     def _prefix(self, read: Prefix) -> tuple[np.ndarray, ...]:
@@ -118,11 +125,10 @@ class _History:
             weights = np.column_stack([np.ones(len(codes), "int64"), self.orders["amount"].to_numpy("int64")])
             return PrefixIndex(codes, self.t_us, weights)
         if log == LABELS_LOG:
-            return _label_index(self.orders, self.outcomes, codes, self.t_us)
-        for spec_entity, other in DISTINCT:
-            for wname, window in DISTINCT_WINDOWS.items():
-                if spec_entity == entity and log == distinct_log(other, wname):
-                    return _distinct_index(codes, self.keys[other], self.t_us, window)
+            if self.label_events is None:
+                self.label_events = _label_events(self.orders, self.outcomes, self.t_us)
+            rows, times, weights = self.label_events
+            return PrefixIndex(codes[rows], times, weights)
         raise KeyError(f"no log {log!r} for {entity!r}")
 
 
@@ -131,46 +137,58 @@ def _codes(keys: pd.Series) -> np.ndarray:
     return codes.astype("int64")
 
 
-def _distinct_index(codes: np.ndarray, others: np.ndarray, t_us: np.ndarray, window: int) -> PrefixIndex:
-    """+1 when a pair enters the window, -1 when it leaves; the running sum is the distinct count.
+def _distinct_index(codes: np.ndarray, others: np.ndarray, t_us: np.ndarray) -> PrefixIndex:
+    """+1 when a pair enters a window, -1 when it leaves; the running sums are the distinct counts.
 
-    A pair (entity, other) seen at s is in the window at t iff s lies in (t - w, t);
+    (Online counts the set of keys in the window directly; this is its vectorised equal.)
+
+    A pair (entity, other) seen at s is in the window w at t iff s lies in (t - w, t);
     its event at s opens at max(s + 1, previous + w), so that each pair is counted by
-    exactly one of its events at any moment, and closes at s + w.
+    exactly one of its events at any moment, and closes at s + w. One weight per window.
     """
     valid = (codes >= 0) & (others >= 0)
     pairs = pd.DataFrame({"e": codes[valid], "o": others[valid], "t": t_us[valid]}).drop_duplicates()
     pairs = pairs.sort_values(["e", "o", "t"], kind="stable")
     previous = pairs.groupby(["e", "o"], sort=False)["t"].shift(1)
     s = pairs["t"].to_numpy("int64")
-    opens = np.where(previous.isna(), s + 1, np.maximum(s + 1, previous.fillna(0).to_numpy("int64") + window))
     e = pairs["e"].to_numpy("int64")
-    weights = np.concatenate([np.ones(len(s), "int64"), -np.ones(len(s), "int64")])[:, None]
-    return PrefixIndex(np.concatenate([e, e]), np.concatenate([opens, s + window]), weights)
+    has_previous = previous.notna().to_numpy()
+    previous_t = previous.fillna(0).to_numpy("int64")
+    n, width = len(s), len(DISTINCT_WINDOWS)
+    codes_out, times_out, weights_out = [], [], []
+    for dim, window in enumerate(DISTINCT_WINDOWS.values()):
+        step = np.zeros((n, width), "int64")
+        step[:, dim] = 1
+        opens = np.where(has_previous, np.maximum(s + 1, previous_t + window), s + 1)
+        codes_out += [e, e]
+        times_out += [opens, s + window]
+        weights_out += [step, -step]
+    return PrefixIndex(np.concatenate(codes_out), np.concatenate(times_out), np.concatenate(weights_out))
 
 
-def _label_index(
-    orders: pd.DataFrame, outcomes: pd.DataFrame | None, codes: np.ndarray, t_us: np.ndarray
-) -> PrefixIndex:
-    """One event per order and label, at the first report of that label (see clock.label_time_us)."""
+def _label_events(
+    orders: pd.DataFrame, outcomes: pd.DataFrame | None, t_us: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order row, time, weights) of each order's first fraud and first regret report.
+
+    The time is clock.label_time_us (never before the order itself), and reports later
+    than the order's retention are dropped, as the online state forgets the order.
+    """
     if outcomes is None or len(outcomes) == 0:
-        return PrefixIndex(codes[:0], t_us[:0], np.zeros((0, 2), "int64"))
-    position = pd.Series(np.arange(len(orders)), index=orders["order_id"].to_numpy())
-    known = outcomes["order_id"].isin(position.index).to_numpy()
-    outs = outcomes[known]
-    rows = position.loc[outs["order_id"].to_numpy()].to_numpy()
-    reported = to_us(outs["reported_at"])
-    events = []
-    for dim, kinds in enumerate((FRAUD_KINDS, REGRET_KINDS)):
-        mine = outs["kind"].isin(kinds).to_numpy()
+        return np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros((0, 2), "int64")
+    rows = pd.Index(orders["order_id"]).get_indexer(outcomes["order_id"])
+    known = rows >= 0
+    rows, kinds = rows[known], outcomes["kind"].to_numpy()[known]
+    reported = to_us(outcomes["reported_at"])[known]
+    parts = []
+    for dim, label_kinds in enumerate((FRAUD_KINDS, REGRET_KINDS)):
+        mine = np.isin(kinds, list(label_kinds))
         first = pd.Series(reported[mine]).groupby(rows[mine]).min()
-        order_rows = first.index.to_numpy()
+        order_rows = first.index.to_numpy("int64")
         created = t_us[order_rows]
         usable = first.to_numpy() - created <= ORDER_RETENTION_US
-        when = np.maximum(first.to_numpy(), created + 1)  # clock.label_time_us, vectorised
-        weights = np.zeros((usable.sum(), 2), "int64")
+        when = np.maximum(first.to_numpy(), created + 1)
+        weights = np.zeros((int(usable.sum()), 2), "int64")
         weights[:, dim] = 1
-        events.append((codes[order_rows[usable]], when[usable], weights))
-    all_codes, all_times, all_weights = (np.concatenate(parts) for parts in zip(*events, strict=True))
-    return PrefixIndex(all_codes, all_times, all_weights)
-
+        parts.append((order_rows[usable], when[usable], weights))
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]

@@ -1,10 +1,11 @@
 """Features of the order's history: velocity, distinct counts, newness, reported outcomes.
 
 Every history feature is declared once as a list of *reads* of the feature state and a
-`combine` function of those reads. A read is either
+`combine` function of those reads. A read is one of
 - a `Prefix`: the sum of a log's weights over one entity's events up to a moment
-  (`t - offset`, strictly before or at it), or
-- a `FirstSeen`: when the entity first appeared.
+  (`t - offset`, strictly before or at it),
+- a `FirstSeen`: when the entity first appeared,
+- a `Distinct`: how many distinct other keys (cards of a device, ...) it had per window.
 Batch evaluates every read for all orders at once (features.batch), online evaluates
 them for one order against a FeatureState (features.online); `combine` is the same
 function in both, so the two cannot drift apart. Windows are differences of two
@@ -53,9 +54,9 @@ ORDERS_LOG = "orders"  # weights: (1, amount)
 LABELS_LOG = "labels"  # weights: (fraud, regret)
 
 
-def distinct_log(other: str, window: str) -> str:
-    """Log of +1/-1 events whose running sum is the distinct count of `other` in `window`."""
-    return f"distinct_{other}_{window}"
+def pairs_log(other: str) -> str:
+    """Set log of the `other` keys seen with an entity (for distinct counts)."""
+    return f"pairs_{other}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,15 @@ class FirstSeen:
     entity: str
 
 
-Read = Prefix | FirstSeen
+@dataclass(frozen=True)
+class Distinct:
+    """Distinct `other` keys seen with the entity in (t - w, t), one count per DISTINCT_WINDOWS entry."""
+
+    entity: str
+    other: str
+
+
+Read = Prefix | FirstSeen | Distinct
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,12 @@ def _velocity() -> list[HistoryFeature]:
 def _distinct() -> list[HistoryFeature]:
     features = []
     for entity, other in DISTINCT:
-        for wname in DISTINCT_WINDOWS:
-            read = Prefix(distinct_log(other, wname), entity, 0, inclusive=True)
+        read = Distinct(entity, other)
+        for dim, wname in enumerate(DISTINCT_WINDOWS):
             features.append(HistoryFeature(
                 f"distinct_{other}s_by_{entity}_{wname}",
                 f"Distinct {other}s seen with this {entity} in the last {wname}",
-                (read,), lambda r, t, count: count[0]))
+                (read,), lambda r, t, count, dim=dim: count[dim]))
     return features
 
 

@@ -8,7 +8,8 @@ are the online form of what features.batch rebuilds from the whole data set.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,9 +23,11 @@ from features.history import (
     LABEL_ENTITIES,
     LABELS_LOG,
     ORDERS_LOG,
+    Distinct,
     FirstSeen,
     Prefix,
-    distinct_log,
+    Read,
+    pairs_log,
 )
 from features.keys import ORDER_RETENTION_US, entity_keys
 from features.state.base import FeatureState, OrderRecord, Writes
@@ -34,6 +37,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _NAN = math.nan
 _LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2}
+_DISTINCT_WIDTH = len(DISTINCT_WINDOWS)
+_LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
+_UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
+_ZEROS = {n: (0,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 
 
 def to_us(moment: datetime) -> int:
@@ -77,12 +84,20 @@ class OnlineFeatures:
 
     def __init__(self, state: FeatureState) -> None:
         self.state = state
-        reads: dict[Prefix | FirstSeen, int] = {}
+        reads: dict[Read, int] = {}
         for feature in catalog.HISTORY_FEATURES:
             for read in feature.reads:
                 reads.setdefault(read, len(reads))
-        self.reads = list(reads)
-        self.plan = [(f.combine, [reads[r] for r in f.reads]) for f in catalog.HISTORY_FEATURES]
+        self.n_reads = len(reads)
+        # flattened once, so the per-order loop only concatenates a key and looks it up
+        self.prefix_reads = [(slot, r.entity, f"{r.log}:{r.entity}:", r.offset_us, r.inclusive, _LOG_WIDTH[r.log])
+                             for r, slot in reads.items() if isinstance(r, Prefix)]
+        self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:") for r, slot in reads.items()
+                           if isinstance(r, FirstSeen)]
+        self.distinct_reads = [(slot, r.entity, f"{pairs_log(r.other)}:{r.entity}:") for r, slot in reads.items()
+                               if isinstance(r, Distinct)]
+        self.plan = [(f.combine, operator.itemgetter(*[reads[r] for r in f.reads]), len(f.reads) == 1)
+                     for f in catalog.HISTORY_FEATURES]
         self.row_features = [f.compute for f in catalog.ROW_FEATURES]
 
     def compute(self, order: Order) -> tuple[list[float], Writes]:
@@ -90,44 +105,48 @@ class OnlineFeatures:
         row = row_from_order(order)
         t = to_us(order.created_at)
         keys = entity_keys(row)
-        pair_keys = _pair_keys(keys)
-        values, last_seen = self._read(t, keys, pair_keys)
-        features = [float(compute(row)) for compute in self.row_features]
+        values = self._read(t, keys)
+        features = [compute(row) for compute in self.row_features]
         t_float = float(t)
-        for combine, indexes in self.plan:
-            features.append(float(combine(row, t_float, *[values[i] for i in indexes])))
-        return features, self._writes(order, t, keys, pair_keys, last_seen)
+        for combine, pick, single in self.plan:
+            picked = pick(values)
+            features.append(combine(row, t_float, picked) if single else combine(row, t_float, *picked))
+        return features, self._writes(order, t, keys)
 
-    def _read(self, t: int, keys: Mapping[str, str | None], pair_keys: dict) -> tuple[list[Any], dict]:
-        prefixes, seen, slots = [], [], []
-        for read in self.reads:
-            key = keys[read.entity]
+    def _read(self, t: int, keys: Mapping[str, str | None]) -> list[Any]:
+        values: list[Any] = [None] * self.n_reads
+        prefixes, prefix_slots, seen, seen_slots, slices, slice_slots = [], [], [], [], [], []
+        for slot, entity, head, offset, inclusive, width in self.prefix_reads:
+            key = keys[entity]
+            if key is None:  # the order has no such entity: unknown, not zero
+                values[slot] = _UNKNOWN[width]
+            else:
+                prefix_slots.append((slot, width))
+                prefixes.append((head + key, t - offset, inclusive))
+        for slot, entity, head in self.seen_reads:
+            key = keys[entity]
             if key is None:
-                slots.append(("u", 0, _LOG_WIDTH.get(read.log, 1) if isinstance(read, Prefix) else 0))
-            elif isinstance(read, Prefix):
-                slots.append(("p", len(prefixes), _LOG_WIDTH.get(read.log, 1)))
-                prefixes.append((f"{read.log}:{read.entity}:{key}", t - read.offset_us, read.inclusive))
+                values[slot] = _NAN
             else:
-                slots.append(("s", len(seen), 0))
-                seen.append(f"seen:{read.entity}:{key}")
-        first_pair = len(seen)
-        seen.extend(pair_keys.values())
-        sums, times = self.state.fetch(prefixes, seen)
-        last_seen = dict(zip(pair_keys, times[first_pair:], strict=True))
-        values: list[Any] = []
-        for slot in slots:
-            if slot[0] == "u":  # the order has no such entity: unknown, not zero
-                values.append((_NAN,) * slot[2] if slot[2] else _NAN)
-            elif slot[0] == "p":
-                found = sums[slot[1]]
-                values.append((0.0,) * slot[2] if found is None else tuple(float(v) for v in found))
+                seen_slots.append(slot)
+                seen.append(head + key)
+        for slot, entity, head in self.distinct_reads:
+            key = keys[entity]
+            if key is None:
+                values[slot] = _UNKNOWN[_DISTINCT_WIDTH]
             else:
-                found_times = times[slot[1]]
-                first = _NAN if found_times is None else float(found_times[0])
-                values.append(first if first < t else _NAN)
-        return values, last_seen
+                slice_slots.append(slot)
+                slices.append((head + key, t - _LONGEST_DISTINCT, t))
+        sums, times, members = self.state.fetch(prefixes, seen, slices)
+        for (slot, width), found in zip(prefix_slots, sums, strict=True):
+            values[slot] = _ZEROS[width] if found is None else found
+        for slot, found in zip(seen_slots, times, strict=True):
+            values[slot] = _NAN if found is None or found[0] >= t else found[0]
+        for slot, events in zip(slice_slots, members, strict=True):
+            values[slot] = distinct_counts(events, t)
+        return values
 
-    def _writes(self, order: Order, t: int, keys: Mapping, pair_keys: dict, last_seen: dict) -> Writes:
+    def _writes(self, order: Order, t: int, keys: Mapping[str, str | None]) -> Writes:
         writes = Writes()
         amount = order.amount
         for entity in ENTITY_COLUMNS:
@@ -136,17 +155,9 @@ class OnlineFeatures:
         for entity in FIRST_SEEN:
             if keys[entity] is not None:
                 writes.seen.append((f"seen:{entity}:{keys[entity]}", t))
-        for (entity, other), pair_key in pair_keys.items():
-            last = last_seen[(entity, other)]
-            previous = None if last is None else last[1]
-            writes.seen.append((pair_key, t))
-            if previous == t:
-                continue  # the same pair at the same instant counts once
-            for wname, window in DISTINCT_WINDOWS.items():
-                log = f"{distinct_log(other, wname)}:{entity}:{keys[entity]}"
-                opens = t + 1 if previous is None else max(t + 1, previous + window)
-                writes.appends.append((log, opens, (1,)))
-                writes.appends.append((log, t + window, (-1,)))
+        for entity, other in DISTINCT:
+            if keys[entity] is not None and keys[other] is not None:
+                writes.members.append((f"{pairs_log(other)}:{entity}:{keys[entity]}", t, keys[other]))
         label_keys = tuple((e, keys[e]) for e in LABEL_ENTITIES if keys[e] is not None)
         writes.orders.append((order.order_id, OrderRecord(t, label_keys)))  # type: ignore[arg-type]
         return writes
@@ -166,10 +177,15 @@ class OnlineFeatures:
         return Writes(appends=[(f"{LABELS_LOG}:{entity}:{key}", when, weights) for entity, key in record.keys])
 
 
-def _pair_keys(keys: Mapping[str, str | None]) -> dict[tuple[str, str], str]:
-    """The seen-keys of the (entity, other) pairs behind distinct counts, where both are known."""
-    return {
-        (entity, other): f"pair:{entity}>{other}:{keys[entity]}|{keys[other]}"
-        for entity, other in DISTINCT
-        if keys[entity] is not None and keys[other] is not None
-    }
+def distinct_counts(events: Sequence[tuple[int, str]], t: int) -> tuple[int, ...]:
+    """Distinct members per window (t - w, t), from time-ordered events of the longest window."""
+    counts, members = [], set()
+    newest_first = reversed(events)
+    pending = next(newest_first, None)
+    for window in DISTINCT_WINDOWS.values():
+        while pending is not None and pending[0] > t - window:
+            if pending[0] < t:
+                members.add(pending[1])
+            pending = next(newest_first, None)
+        counts.append(len(members))
+    return tuple(counts)

@@ -2,8 +2,8 @@
 
 `PrefixIndex(codes, times, weights).before(q_codes, q_times, inclusive)` gives, for
 every query, the sum of the weights of events of the same entity with time < q (or
-<= q), for all queries at once and without a Python loop: events are sorted by
-(entity, time rank) into one int64 key, and each query becomes a searchsorted.
+<= q), for all queries at once and without a Python loop: events are sorted by one
+int64 key (entity code, time rank), and each query becomes a binary search.
 """
 
 from __future__ import annotations
@@ -11,30 +11,42 @@ from __future__ import annotations
 import numpy as np
 
 
+def _search(haystack: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+    """np.searchsorted, with the needles sorted first: ten times faster on a million of them."""
+    order = np.argsort(needles, kind="stable")
+    found = np.empty(len(needles), dtype="int64")
+    found[order] = np.searchsorted(haystack, needles[order], side=side)
+    return found
+
+
 class PrefixIndex:
     """Events (entity code, time, weights) answering per-entity prefix sums."""
 
     def __init__(self, codes: np.ndarray, times: np.ndarray, weights: np.ndarray) -> None:
         keep = codes >= 0
-        codes, times, weights = codes[keep], times[keep], weights[keep]
-        order = np.lexsort((times, codes))
-        self.unique_times = np.unique(times)
+        codes, times, weights = codes[keep].astype("int64"), times[keep], weights[keep]
+        self.unique_times, ranks = np.unique(times, return_inverse=True)
         self.span = np.int64(len(self.unique_times) + 1)
-        ranks = np.searchsorted(self.unique_times, times[order])
-        self.keys = codes[order].astype("int64") * self.span + ranks
+        keys = codes * self.span + ranks
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
         cumulative = np.cumsum(weights[order], axis=0, dtype="int64")
         self.cumulative = np.vstack([np.zeros((1, weights.shape[1]), dtype="int64"), cumulative])
+        n_codes = int(codes.max()) + 1 if len(codes) else 0
+        self.starts = np.searchsorted(self.keys, np.arange(n_codes + 1, dtype="int64") * self.span)
 
     def before(self, q_codes: np.ndarray, q_times: np.ndarray, inclusive: bool) -> tuple[np.ndarray, ...]:
         """Per weight: sum over the query entity's events with time < q (<= q if inclusive).
 
-        Queries whose entity is unknown (code < 0) get NaN.
+        Queries whose entity is unknown (code < 0) get NaN; an entity with no event, 0.
         """
         side = "right" if inclusive else "left"
-        ranks = np.searchsorted(self.unique_times, q_times, side=side)
-        base = np.maximum(q_codes, 0).astype("int64") * self.span
-        hi = np.searchsorted(self.keys, base + ranks, side="left")
-        lo = np.searchsorted(self.keys, base, side="left")
+        ranks = _search(self.unique_times, q_times, side)
+        known = (q_codes >= 0) & (q_codes < len(self.starts) - 1)
+        codes = np.where(known, q_codes, 0).astype("int64")
+        hi = _search(self.keys, codes * self.span + ranks, "left")
+        lo = self.starts[codes] if len(self.starts) > 1 else np.zeros(len(codes), "int64")
+        hi = np.where(known, hi, lo)
         sums = (self.cumulative[hi] - self.cumulative[lo]).astype("float64")
         sums[q_codes < 0] = np.nan
         return tuple(sums[:, i] for i in range(sums.shape[1]))

@@ -1,6 +1,7 @@
 """Replay a data set through the online path in time order, as production would have seen it.
 
-Outcomes are delivered at their `reported_at`, before any order of the same instant
+Outcomes are delivered at the moment they start to count (clock.label_time_us: their
+`reported_at`, but never before their own order), before any order of the same instant
 (an outcome known at t is visible at t). Used by the parity test and the benchmarks.
 """
 
@@ -24,7 +25,10 @@ def events_in_time_order(orders: pd.DataFrame, outcomes: pd.DataFrame | None) ->
     kinds = [np.ones(len(orders), "int8")]
     rows = [np.arange(len(orders))]
     if outcomes is not None and len(outcomes):
-        times.append(to_us(outcomes["reported_at"]))
+        created = pd.Series(order_t, index=orders["order_id"].to_numpy())
+        order_created = created.reindex(outcomes["order_id"].to_numpy()).to_numpy()
+        reported = to_us(outcomes["reported_at"]).astype("float64")
+        times.append(np.fmax(reported, order_created + 1).astype("int64"))  # label_time_us
         kinds.append(np.zeros(len(outcomes), "int8"))
         rows.append(np.arange(len(outcomes)))
     all_t, all_kind, all_rows = (np.concatenate(parts) for parts in (times, kinds, rows))

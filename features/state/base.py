@@ -1,9 +1,11 @@
 """The FeatureState interface: a few primitive reads and writes, batched per order.
 
-All history features reduce to two kinds of reads, so a backend only implements these:
+All history features reduce to three kinds of reads, so a backend only implements these:
 - `prefix`: the sum of a log's weights over events with time < t (or <= t), where a log
-  is one entity's time-ordered events (orders, reported outcomes, distinct-count steps);
-- `seen`: the first and last time a key was seen.
+  is one entity's time-ordered events (orders, reported outcomes);
+- `seen`: the first and last time a key was seen;
+- `slice`: the members of a set log (one entity's (time, other key) events, for
+  distinct counts) with time in (t_from, t_to), as (time, member) pairs.
 Reads of one order go in one `fetch` and its writes in one `apply`, so a remote
 backend pays one round trip for each. Sums are exact integers in every backend.
 """
@@ -19,6 +21,9 @@ from risk.errors import RiskError
 
 LOG_RETENTION_US = 91 * 86_400_000_000
 """Log events older than this behind the newest one may be dropped (90 days + 1 day of lateness)."""
+
+SET_LOG_RETENTION_US = 8 * 86_400_000_000
+"""Set log events (distinct counts look back 7 days) older than this behind the newest may be dropped."""
 
 
 class StateUnavailable(RiskError):
@@ -40,11 +45,14 @@ class Writes:
     """Everything one order (or one outcome) changes in the state."""
 
     appends: list[tuple[str, int, tuple[int, ...]]] = field(default_factory=list)  # (log, t, weights)
+    members: list[tuple[str, int, str]] = field(default_factory=list)  # (set log, t, member)
     seen: list[tuple[str, int]] = field(default_factory=list)  # (key, t): first = min, last = max
     orders: list[tuple[str, OrderRecord]] = field(default_factory=list)
 
 
 PrefixQuery = tuple[str, int, bool]  # (log, t_us, inclusive)
+SliceQuery = tuple[str, int, int]  # (set log, after_us, before_us): members with after < t < before
+FetchResult = tuple[list[tuple[int, ...] | None], list[tuple[int, int] | None], list[list[tuple[int, str]]]]
 
 
 class FeatureState(ABC):
@@ -52,9 +60,10 @@ class FeatureState(ABC):
 
     @abstractmethod
     def fetch(
-        self, prefixes: Sequence[PrefixQuery], seen: Sequence[str]
-    ) -> tuple[list[tuple[int, ...] | None], list[tuple[int, int] | None]]:
-        """Prefix sums (None for a log never written) and (first, last) of seen keys (None if never)."""
+        self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
+    ) -> FetchResult:
+        """Prefix sums (None for a log never written), (first, last) of seen keys (None if never),
+        and the (time, member) events of each slice, in time order."""
 
     @abstractmethod
     def apply(self, writes: Writes) -> None:

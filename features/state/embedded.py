@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from features.keys import ORDER_RETENTION_US
-from features.state.base import LOG_RETENTION_US, FeatureState, OrderRecord, PrefixQuery, Writes
+from features.state.base import (
+    LOG_RETENTION_US,
+    SET_LOG_RETENTION_US,
+    FeatureState,
+    FetchResult,
+    OrderRecord,
+    PrefixQuery,
+    SliceQuery,
+    Writes,
+)
 from risk.errors import DataError
 
 _TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
@@ -42,7 +51,12 @@ class _Log:
         if not times or t >= times[-1]:
             last = sums[-1] if sums else self.base
             times.append(t)
-            sums.append(tuple(a + b for a, b in zip(last, weights, strict=True)))
+            if len(weights) == 1:  # the common widths spelled out: this is the hot path
+                sums.append((last[0] + weights[0],))
+            elif len(weights) == 2:
+                sums.append((last[0] + weights[0], last[1] + weights[1]))
+            else:
+                sums.append(tuple(a + b for a, b in zip(last, weights, strict=True)))
         else:  # late event: shift the running sums of everything after it
             i = bisect_right(times, t)
             before = sums[i - 1] if i else self.base
@@ -50,11 +64,10 @@ class _Log:
             sums.insert(i, tuple(a + b for a, b in zip(before, weights, strict=True)))
             for j in range(i + 1, len(sums)):
                 sums[j] = tuple(a + b for a, b in zip(sums[j], weights, strict=True))
-        self._trim(times[-1] - LOG_RETENTION_US)
+        if times[0] < times[-1] - LOG_RETENTION_US:
+            self._trim(times[-1] - LOG_RETENTION_US)
 
     def _trim(self, horizon: int) -> None:
-        if self.times[0] >= horizon:
-            return
         cut = bisect_left(self.times, horizon)
         if cut >= _TRIM_AT_LEAST or cut == len(self.times):
             self.base = self.sums[cut - 1]
@@ -62,11 +75,42 @@ class _Log:
             del self.sums[:cut]
 
 
+class _SetLog:
+    """One entity's (time, member) events in time order, for distinct counts."""
+
+    __slots__ = ("times", "members")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.members: list[str] = []
+
+    def between(self, after: int, before: int) -> list[tuple[int, str]]:
+        lo, hi = bisect_right(self.times, after), bisect_left(self.times, before)
+        return list(zip(self.times[lo:hi], self.members[lo:hi], strict=True))
+
+    def add(self, t: int, member: str) -> None:
+        times = self.times
+        if not times or t >= times[-1]:
+            times.append(t)
+            self.members.append(member)
+        else:
+            i = bisect_right(times, t)
+            times.insert(i, t)
+            self.members.insert(i, member)
+        horizon = times[-1] - SET_LOG_RETENTION_US
+        if times[0] < horizon:
+            cut = bisect_left(times, horizon)
+            if cut >= _TRIM_AT_LEAST:
+                del times[:cut]
+                del self.members[:cut]
+
+
 class EmbeddedState(FeatureState):
     """All history in this process; `snapshot` and `EmbeddedState.load` survive a restart."""
 
     def __init__(self) -> None:
         self.logs: dict[str, _Log] = {}
+        self.sets: dict[str, _SetLog] = {}
         self.seen_at: dict[str, list[int]] = {}
         self.orders: dict[str, OrderRecord] = {}
         self.labelled: set[tuple[str, int]] = set()
@@ -74,9 +118,9 @@ class EmbeddedState(FeatureState):
         self.lock = threading.Lock()
 
     def fetch(
-        self, prefixes: Sequence[PrefixQuery], seen: Sequence[str]
-    ) -> tuple[list[tuple[int, ...] | None], list[tuple[int, int] | None]]:
-        logs, seen_at = self.logs, self.seen_at
+        self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
+    ) -> FetchResult:
+        logs, seen_at, sets = self.logs, self.seen_at, self.sets
         with self.lock:
             sums = []
             for log_key, t, inclusive in prefixes:
@@ -86,7 +130,11 @@ class EmbeddedState(FeatureState):
             for key in seen:
                 pair = seen_at.get(key)
                 times.append(None if pair is None else (pair[0], pair[1]))
-        return sums, times
+            members = []
+            for log_key, after, before in slices:
+                set_log = sets.get(log_key)
+                members.append([] if set_log is None else set_log.between(after, before))
+        return sums, times, members
 
     def apply(self, writes: Writes) -> None:
         with self.lock:
@@ -95,6 +143,11 @@ class EmbeddedState(FeatureState):
                 if log is None:
                     log = self.logs[log_key] = _Log(len(weights))
                 log.add(t, weights)
+            for log_key, t, member in writes.members:
+                set_log = self.sets.get(log_key)
+                if set_log is None:
+                    set_log = self.sets[log_key] = _SetLog()
+                set_log.add(t, member)
             for key, t in writes.seen:
                 pair = self.seen_at.get(key)
                 if pair is None:
@@ -136,7 +189,8 @@ class EmbeddedState(FeatureState):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         with self.lock:
-            payload = (SNAPSHOT_VERSION, self.logs, self.seen_at, self.orders, self.labelled, self.newest_us)
+            payload = (SNAPSHOT_VERSION, self.logs, self.sets, self.seen_at, self.orders, self.labelled,
+                       self.newest_us)
             with open(tmp, "wb") as handle:
                 pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 handle.flush()
@@ -151,12 +205,11 @@ class EmbeddedState(FeatureState):
             raise DataError(f"{path}: no state snapshot here")
         try:
             with open(path, "rb") as handle:
-                version, logs, seen_at, orders, labelled, newest = pickle.load(handle)
+                version, *parts = pickle.load(handle)
         except Exception as exc:
             raise DataError(f"{path}: not a feature state snapshot ({exc.__class__.__name__})") from None
         if version != SNAPSHOT_VERSION:
             raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
         state = cls()
-        state.logs, state.seen_at, state.orders, state.labelled, state.newest_us = (
-            logs, seen_at, orders, labelled, newest)
+        state.logs, state.sets, state.seen_at, state.orders, state.labelled, state.newest_us = parts
         return state

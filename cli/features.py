@@ -1,0 +1,59 @@
+"""`risk features`: batch features of a data set, or the list of features with descriptions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.progress import Progress
+from risk.errors import InvalidInput
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "features",
+        help="compute point-in-time features of a data set, or list them",
+        description="Compute every feature of every order, each from the orders before it and the "
+        "outcomes reported by then, and write one row per order with its order_id.",
+    )
+    parser.add_argument("--orders", type=Path, help="orders table (.parquet or .csv)")
+    parser.add_argument("--outcomes", type=Path, help="outcomes table (optional: no label-aware history)")
+    parser.add_argument("--out", type=Path, help="output file (.parquet or .csv)")
+    parser.add_argument("--list", action="store_true", help="print each feature with its description")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.list:
+        print_catalog()
+        return
+    if args.orders is None or args.out is None:
+        raise InvalidInput("give --orders and --out (or --list)")
+    if args.out.suffix.lower() not in (".parquet", ".csv"):
+        raise InvalidInput(f"--out {args.out}: use a .parquet or .csv file name")
+    from features.batch import compute_features
+    from risk.datasets import read_orders, read_outcomes
+
+    progress = Progress(args.quiet)
+    progress(f"reading {args.orders}")
+    orders = read_orders(args.orders)
+    outcomes = read_outcomes(args.outcomes) if args.outcomes else None
+    progress(f"{len(orders):,} orders, {0 if outcomes is None else len(outcomes):,} outcomes")
+    features = compute_features(orders, outcomes, progress=progress)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix.lower() == ".csv":
+        features.to_csv(args.out, index=False)
+    else:
+        features.to_parquet(args.out, index=False)
+    progress(f"wrote {len(features):,} rows x {features.shape[1] - 1} features to {args.out}")
+
+
+def print_catalog() -> None:
+    from features.catalog import describe
+
+    infos = describe()
+    width = max(len(info.name) for info in infos)
+    for info in infos:
+        kind = " (categorical)" if info.categorical else ""
+        print(f"{info.name:<{width}}  {info.family:<7}  {info.description}{kind}")

@@ -1,0 +1,63 @@
+"""Each row-feature operation gives the same value on a column and on a single value."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from features import ops
+
+NUMS = [0.0, 1.0, -2.5, 3600.0, math.nan, 1e9]
+TEXTS = ["US", "FR", None, "prepaid", "US"]
+VOCAB = ops.Vocabulary(("US", "prepaid"))
+
+
+def same(vector_value, scalar_values):
+    expected = np.array(scalar_values, dtype="float64")
+    np.testing.assert_array_equal(np.asarray(vector_value, dtype="float64"), expected)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: ops.ratio(a, b),
+        lambda a, b: ops.seconds_since(a, b),
+        lambda a, b: ops.at_least(a, 2.0) + b,
+        lambda a, b: ops.greater(a, 1.0),
+        lambda a, b: ops.log1p(np.abs(a) if isinstance(a, np.ndarray) else abs(a)),
+        lambda a, b: ops.hour_of_day(a * 1000.0),
+        lambda a, b: ops.day_of_week(a * 1e5),
+        lambda a, b: ops.is_known(a) + ops.flag_not(ops.is_known(b)),
+    ],
+)
+def test_numeric_op_agrees_between_vector_and_scalar(op):
+    a = np.array([x for x in NUMS for _ in NUMS])
+    b = np.array([y for _ in NUMS for y in NUMS])
+    same(op(a, b), [op(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: ops.differs(a, b),
+        lambda a, b: ops.equals(a, "US"),
+        lambda a, b: ops.code(a, VOCAB),
+        lambda a, b: ops.is_known(a),
+    ],
+)
+def test_text_op_agrees_between_vector_and_scalar(op):
+    a = np.array([x for x in TEXTS for _ in TEXTS], dtype=object)
+    b = np.array([y for _ in TEXTS for y in TEXTS], dtype=object)
+    same(op(a, b), [op(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)])
+
+
+def test_unknown_text_gives_unknown_not_a_mismatch():
+    assert math.isnan(ops.differs(None, "US"))
+    assert ops.differs("US", "FR") == 1.0 and ops.differs("US", "US") == 0.0
+
+
+def test_ratio_with_zero_denominator_is_unknown():
+    assert math.isnan(ops.ratio(5.0, 0.0))
+    assert np.isnan(ops.ratio(np.array([5.0]), np.array([0.0])))[0]

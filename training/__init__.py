@@ -1,0 +1,1 @@
+"""Offline training: simulated data, model fitting and evaluation."""
