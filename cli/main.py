@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import demo, features, simulate
+from cli import demo, features, score, simulate, train
 from risk.errors import RiskError
 
-COMMANDS = (simulate, features, demo)
+COMMANDS = (simulate, features, train, score, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from features.history import HISTORY_FEATURES
@@ -35,3 +37,13 @@ def _check_unique() -> None:
 
 
 _check_unique()
+
+
+SCHEMA_VERSION = 1
+"""Bump when a feature keeps its name but changes meaning: models trained before must not load."""
+
+
+def schema_hash() -> str:
+    """A fingerprint of the feature schema (names, order, kinds, semantics version) that models record."""
+    payload = json.dumps({"version": SCHEMA_VERSION, "features": FEATURE_NAMES, "categorical": CATEGORICAL})
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,0 +1,50 @@
+"""`risk score`: score a period in batch with a model directory, as production would have."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.progress import Progress
+from risk.errors import InvalidInput
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "score",
+        help="score the orders of a period in batch",
+        description="Score the orders created in [--from, --to) with point-in-time features from all the "
+        "history before each order. Writes order_id, fraud_score, regret_score, decision.",
+    )
+    parser.add_argument("--model", type=Path, required=True, help="model directory")
+    parser.add_argument("--orders", type=Path, required=True)
+    parser.add_argument("--outcomes", type=Path, help="outcomes (for label-aware features)")
+    parser.add_argument("--from", dest="start", required=True, help="RFC 3339 time")
+    parser.add_argument("--to", dest="end", help="RFC 3339 time (default: the end of the data)")
+    parser.add_argument("--out", type=Path, required=True, help="predictions file (.parquet or .csv)")
+    parser.add_argument("--quiet", action="store_true")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    from models.bundle import load_bundle
+    from risk.datasets import read_orders, read_outcomes
+    from training.score import parse_time, score_period
+
+    start = parse_time(args.start, "--from")
+    end = parse_time(args.end, "--to") if args.end else None
+    if args.out.suffix.lower() not in (".parquet", ".csv"):
+        raise InvalidInput(f"--out {args.out}: use a .parquet or .csv file name")
+    bundle = load_bundle(args.model)
+    progress = Progress(args.quiet)
+    progress(f"model {bundle.version}; reading {args.orders}")
+    orders = read_orders(args.orders)
+    outcomes = read_outcomes(args.outcomes) if args.outcomes else None
+    predictions = score_period(bundle, orders, outcomes, start, end, progress)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix.lower() == ".csv":
+        predictions.to_csv(args.out, index=False)
+    else:
+        predictions.to_parquet(args.out, index=False)
+    counts = predictions["decision"].value_counts().to_dict()
+    progress(f"wrote {len(predictions):,} predictions to {args.out}: {counts}")

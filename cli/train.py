@@ -1,0 +1,85 @@
+"""`risk train`: fit the fraud and regret models and the decision policy as of a moment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from cli.progress import Progress
+from risk.errors import InvalidInput
+from risk.policy import Costs
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the fraud and regret models and the policy as of a moment",
+        description="Train on orders created before --as-of, labelled with the outcomes reported by then, "
+        "and write one self-contained model directory.",
+    )
+    parser.add_argument("--orders", type=Path, required=True)
+    parser.add_argument("--outcomes", type=Path, required=True)
+    parser.add_argument("--as-of", required=True, help="RFC 3339 time, e.g. 2026-03-01T00:00:00Z")
+    parser.add_argument("--out", type=Path, required=True, help="model directory to write")
+    parser.add_argument("--maturity-days", type=float, default=60.0,
+                        help="an order without outcome is genuine once this old (default 60)")
+    parser.add_argument("--valid-days", type=float, default=14.0, help="validation slice length (default 14)")
+    parser.add_argument("--config", type=Path,
+                        help="JSON file: {\"fraud\": {lightgbm params}, \"regret\": {...}, \"costs\": {...}}")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quiet", action="store_true")
+    parser.set_defaults(run=run)
+
+
+def load_config(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InvalidInput(f"--config {path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"--config {path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    unknown = set(config) - {"fraud", "regret", "costs"}
+    if unknown:
+        raise InvalidInput(f"--config {path}: unknown section(s) {sorted(unknown)}; use fraud, regret, costs")
+    return config
+
+
+def run(args: argparse.Namespace) -> None:
+    from risk.datasets import read_orders, read_outcomes
+    from training.score import parse_time
+    from training.train import TrainConfig, train
+
+    as_of = parse_time(args.as_of, "--as-of")
+    if args.maturity_days < 0 or args.valid_days <= 0:
+        raise InvalidInput("--maturity-days must be >= 0 and --valid-days > 0")
+    config = load_config(args.config)
+    try:
+        costs = Costs(**config.get("costs", {}))
+    except TypeError as exc:
+        raise InvalidInput(f"--config costs: {exc}") from None
+    progress = Progress(args.quiet)
+    progress(f"reading {args.orders} and {args.outcomes}")
+    orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
+    train_config = TrainConfig(as_of=as_of, maturity=timedelta(days=args.maturity_days), valid_days=args.valid_days,
+                               fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
+                               costs=costs, seed=args.seed)
+    bundle = train(orders, outcomes, train_config, progress)
+    bundle.save(args.out)
+    progress(f"model {bundle.version} written to {args.out}")
+    print(summary(bundle))
+
+
+def summary(bundle) -> str:  # noqa: ANN001
+    lines = [f"model {bundle.version}", f"{'risk':<8} {'AUC':>7} {'AP':>7} {'Brier':>8} {'pos/n':>14}"]
+    for risk, m in bundle.metadata["metrics"].items():
+        lines.append(f"{risk:<8} {m['roc_auc']:7.4f} {m['average_precision']:7.4f} {m['brier']:8.5f} "
+                     f"{m['positives']:>6}/{m['n']:<7}")
+    expected = bundle.metadata["expected"]
+    rates = ", ".join(f"{k} {v:.2%}" for k, v in expected["rates"].items())
+    lines.append(f"policy on validation: {rates}; {expected['reviews_per_day']:.0f} reviews/day; "
+                 f"cost {expected['cost'] / 100:,.0f} vs {expected['cost_approve_all'] / 100:,.0f} approving all")
+    return "\n".join(lines)

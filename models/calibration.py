@@ -1,0 +1,89 @@
+"""Probability calibration of a model's raw margin: isotonic or Platt, chosen on held-out data.
+
+Both calibrators are stored as a few numbers (JSON) and applied with plain numpy or
+math, so the online path pays microseconds and no scikit-learn object is unpickled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+
+@dataclass
+class Calibrator:
+    """Maps a raw margin to a probability."""
+
+    kind: str  # "isotonic" or "platt"
+    x: list[float] = field(default_factory=list)  # isotonic knots
+    y: list[float] = field(default_factory=list)
+    a: float = 1.0  # platt: sigmoid(a * margin + b)
+    b: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._x = np.asarray(self.x, dtype="float64")
+        self._y = np.asarray(self.y, dtype="float64")
+
+    def apply(self, margin: np.ndarray) -> np.ndarray:
+        if self.kind == "isotonic":
+            return np.interp(margin, self._x, self._y)
+        return 1.0 / (1.0 + np.exp(-(self.a * margin + self.b)))
+
+    def apply_one(self, margin: float) -> float:
+        """The same for one value, without numpy overhead (the scoring hot path)."""
+        if self.kind == "isotonic":
+            return float(np.interp(margin, self._x, self._y))
+        z = self.a * margin + self.b
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "x": self.x, "y": self.y, "a": self.a, "b": self.b}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibrator:
+        return cls(kind=data["kind"], x=list(data.get("x", [])), y=list(data.get("y", [])),
+                   a=float(data.get("a", 1.0)), b=float(data.get("b", 0.0)))
+
+
+def fit_isotonic(margin: np.ndarray, y: np.ndarray) -> Calibrator:
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y)
+    return Calibrator("isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist())
+
+
+def fit_platt(margin: np.ndarray, y: np.ndarray) -> Calibrator:
+    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y)
+    return Calibrator("platt", a=float(model.coef_[0, 0]), b=float(model.intercept_[0]))
+
+
+def choose_calibrator(margin: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Calibrator, dict[str, float]]:
+    """Isotonic or Platt, whichever has the lower Brier score in 2-fold cross-fitting on (margin, y).
+
+    Isotonic needs many positives to be smooth; Platt is safe with few. Cross-fitting
+    keeps the choice honest (each half is scored by a calibrator fitted on the other).
+    Returns the winner refitted on all the data, and both cross-fitted Brier scores.
+    """
+    if y.sum() < 2 or y.sum() > len(y) - 2:
+        return fit_platt(margin, y) if 0 < y.sum() < len(y) else Calibrator("platt", a=0.0, b=_logit(y.mean())), {}
+    folds = np.random.default_rng(seed).integers(0, 2, len(y))
+    scores = {}
+    for name, fit in (("isotonic", fit_isotonic), ("platt", fit_platt)):
+        errors = []
+        for fold in (0, 1):
+            train, test = folds != fold, folds == fold
+            if y[train].sum() == 0 or y[train].sum() == train.sum():
+                continue
+            predicted = fit(margin[train], y[train]).apply(margin[test])
+            errors.append(np.sum((predicted - y[test]) ** 2))
+        scores[name] = float(np.sum(errors) / len(y)) if errors else math.inf
+    best = min(scores, key=lambda name: scores[name])
+    return (fit_isotonic if best == "isotonic" else fit_platt)(margin, y), scores
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
