@@ -29,7 +29,7 @@ from features.state.base import (
 from risk.errors import DataError
 
 _TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 class _Log:
@@ -69,7 +69,7 @@ class _Log:
 
     def _trim(self, horizon: int) -> None:
         cut = bisect_left(self.times, horizon)
-        if cut >= _TRIM_AT_LEAST or cut == len(self.times):
+        if cut >= _TRIM_AT_LEAST:
             self.base = self.sums[cut - 1]
             del self.times[:cut]
             del self.sums[:cut]
@@ -208,7 +208,7 @@ class EmbeddedState(FeatureState):
                 version, *parts = pickle.load(handle)
         except Exception as exc:
             raise DataError(f"{path}: not a feature state snapshot ({exc.__class__.__name__})") from None
-        if version != SNAPSHOT_VERSION:
+        if version != SNAPSHOT_VERSION or len(parts) != 6:
             raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
         state = cls()
         state.logs, state.sets, state.seen_at, state.orders, state.labelled, state.newest_us = parts

@@ -1,0 +1,41 @@
+"""The embedded state: exact prefixes after trimming, late events, and clear snapshot errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from features.state import EmbeddedState, Writes
+from features.state.base import LOG_RETENTION_US
+from risk.errors import DataError
+
+DAY = 86_400_000_000
+
+
+def test_prefix_stays_exact_after_old_events_are_dropped():
+    state = EmbeddedState()
+    for day in range(200):
+        state.apply(Writes(appends=[("orders:card:c", day * DAY, (1, 10))]))
+    log = state.logs["orders:card:c"]
+    assert log.times[0] >= 199 * DAY - LOG_RETENTION_US - 64 * DAY  # old events were dropped
+    (sums,), _, _ = state.fetch([("orders:card:c", 150 * DAY, False)], [])
+    assert sums == (150, 1500)  # events on days 0..149, most of them dropped, still counted
+
+
+def test_late_event_shifts_the_running_sums_after_it():
+    state = EmbeddedState()
+    state.apply(Writes(appends=[("l", 10, (1,)), ("l", 30, (1,)), ("l", 20, (5,))]))
+    sums, _, _ = state.fetch([("l", 25, False), ("l", 30, True), ("l", 10, False)], [])
+    assert sums == [(6,), (7,), (0,)]
+
+
+def test_missing_or_foreign_snapshot_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="no state snapshot"):
+        EmbeddedState.load(tmp_path / "absent.pkl")
+    (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(DataError, match="not a feature state snapshot"):
+        EmbeddedState.load(tmp_path / "junk.pkl")
+    (tmp_path / "old.pkl").write_bytes(pickle.dumps((1, {}, {}, {}, set(), 0)))
+    with pytest.raises(DataError, match="snapshot version 1"):
+        EmbeddedState.load(tmp_path / "old.pkl")
