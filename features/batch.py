@@ -17,10 +17,12 @@ from features import catalog
 from features.clock import to_seconds, to_us
 from features.history import (
     DISTINCT_WINDOWS,
+    HISTORY_BLOCKS,
     LABELS_LOG,
     ORDERS_LOG,
     Distinct,
     FirstSeen,
+    HistoryFamily,
     Prefix,
 )
 from features.keys import ORDER_RETENTION_US, entity_key_columns
@@ -72,9 +74,12 @@ def compute_features(
         columns[feature.name] = np.broadcast_to(np.asarray(feature.compute(row), dtype="float64"), len(orders))
     say("history features")
     t_float = t_us.astype("float64")
-    for feature in catalog.HISTORY_FEATURES:
-        values = [history.read(read) for read in feature.reads]
-        columns[feature.name] = feature.combine(row, t_float, *values)
+    for block in HISTORY_BLOCKS:
+        values = block.combine(row, t_float, *[history.read(read) for read in block.reads])
+        if isinstance(block, HistoryFamily):
+            columns.update(zip(block.names, values, strict=True))
+        else:
+            columns[block.name] = values
     return pd.DataFrame(columns)
 
 

@@ -47,6 +47,7 @@ DISTINCT: tuple[tuple[str, str], ...] = (
 FIRST_SEEN = ("card", "device", "ip", "address", "buyer_seller", "buyer_device", "buyer_card", "buyer_address")
 LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer")
 LABEL_WINDOW_NAME, LABEL_WINDOW = "90d", 90 * DAY
+LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
 LABEL_PRIORS = {"fraud": 0.01, "regret": 0.04}  # fixed, so a rate never depends on the data set
 LABEL_PRIOR_WEIGHT = 20.0
 
@@ -95,6 +96,29 @@ class HistoryFeature:
     combine: Callable[..., Any]  # (row, t_us, *read values) -> value; reads give tuples per weight
 
 
+@dataclass(frozen=True)
+class HistoryFamily:
+    """Several features computed by one `combine` from shared reads (it returns one value per name).
+
+    Velocity windows of an entity share their reads; computing them together keeps
+    the online path to one call per entity instead of one per feature.
+    """
+
+    names: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    reads: tuple[Read, ...]
+    combine: Callable[..., Any]
+
+
+def _window_counts_and_sums(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
+    """(count, amount) of the orders in each window: prefix now minus prefix at the window's start."""
+    values = []
+    for start in starts:
+        values.append(now[0] - start[0])
+        values.append(now[1] - start[1])
+    return values
+
+
 def _now(log: str, entity: str) -> Prefix:
     return Prefix(log, entity, 0, inclusive=False)
 
@@ -103,32 +127,28 @@ def _window_start(log: str, entity: str, window_us: int) -> Prefix:
     return Prefix(log, entity, window_us, inclusive=True)
 
 
-def _velocity() -> list[HistoryFeature]:
-    features = []
+def _velocity() -> list[HistoryFamily]:
+    families = []
     for entity in ENTITY_COLUMNS:
-        for wname, w in VELOCITY_WINDOWS.items():
-            reads = (_now(ORDERS_LOG, entity), _window_start(ORDERS_LOG, entity, w))
-            features.append(HistoryFeature(
-                f"order_count_by_{entity}_{wname}",
-                f"Orders with the same {entity} in the last {wname}",
-                reads, lambda r, t, now, start: now[0] - start[0]))
-            features.append(HistoryFeature(
-                f"amount_sum_by_{entity}_{wname}",
-                f"Amount of orders with the same {entity} in the last {wname}",
-                reads, lambda r, t, now, start: now[1] - start[1]))
-    return features
+        names, descriptions = [], []
+        for wname in VELOCITY_WINDOWS:
+            names += [f"order_count_by_{entity}_{wname}", f"amount_sum_by_{entity}_{wname}"]
+            descriptions += [f"Orders with the same {entity} in the last {wname}",
+                             f"Amount of orders with the same {entity} in the last {wname}"]
+        reads = (_now(ORDERS_LOG, entity),) + tuple(
+            _window_start(ORDERS_LOG, entity, w) for w in VELOCITY_WINDOWS.values())
+        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _window_counts_and_sums))
+    return families
 
 
-def _distinct() -> list[HistoryFeature]:
-    features = []
-    for entity, other in DISTINCT:
-        read = Distinct(entity, other)
-        for dim, wname in enumerate(DISTINCT_WINDOWS):
-            features.append(HistoryFeature(
-                f"distinct_{other}s_by_{entity}_{wname}",
-                f"Distinct {other}s seen with this {entity} in the last {wname}",
-                (read,), lambda r, t, count, dim=dim: count[dim]))
-    return features
+def _distinct() -> list[HistoryFamily]:
+    return [
+        HistoryFamily(
+            tuple(f"distinct_{other}s_by_{entity}_{wname}" for wname in DISTINCT_WINDOWS),
+            tuple(f"Distinct {other}s seen with this {entity} in the last {wname}" for wname in DISTINCT_WINDOWS),
+            (Distinct(entity, other),), lambda r, t, counts: counts)
+        for entity, other in DISTINCT
+    ]
 
 
 def _first_seen() -> list[HistoryFeature]:
@@ -141,34 +161,35 @@ def _first_seen() -> list[HistoryFeature]:
     ]
 
 
-def _label_rate(label: str, dim: int) -> Callable[..., Any]:
-    prior, weight = LABEL_PRIORS[label], LABEL_PRIOR_WEIGHT
-
-    def rate(r: Any, t: Any, labels_now: Any, labels_start: Any, orders_now: Any, orders_start: Any) -> Any:
+def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, labels_start: Any, orders_now: Any,
+                            orders_start: Any) -> list[Any]:
+    """Per label: outcomes reported in the window, and their smoothed rate among the window's orders."""
+    orders = orders_now[0] - orders_start[0]
+    values = []
+    for dim, label in enumerate(LABELS):
         reported = labels_now[dim] - labels_start[dim]
-        orders = orders_now[0] - orders_start[0]
-        return (reported + prior * weight) / (orders + weight)
+        prior = LABEL_PRIORS[label]
+        values.append(reported)
+        values.append((reported + prior * LABEL_PRIOR_WEIGHT) / (orders + LABEL_PRIOR_WEIGHT))
+    return values
 
-    return rate
 
-
-def _labels() -> list[HistoryFeature]:
-    features = []
+def _labels() -> list[HistoryFamily]:
+    families = []
     for entity in LABEL_ENTITIES:
         labels = (Prefix(LABELS_LOG, entity, 0, True), Prefix(LABELS_LOG, entity, LABEL_WINDOW, True))
         orders = (_now(ORDERS_LOG, entity), _window_start(ORDERS_LOG, entity, LABEL_WINDOW))
-        for dim, label in enumerate(("fraud", "regret")):
-            features.append(HistoryFeature(
-                f"{label}_reports_by_{entity}_{LABEL_WINDOW_NAME}",
-                f"{label.capitalize()} outcomes reported in the last {LABEL_WINDOW_NAME} "
-                f"on orders with the same {entity}",
-                labels, lambda r, t, now, start, dim=dim: now[dim] - start[dim]))
-            features.append(HistoryFeature(
-                f"{label}_rate_by_{entity}_{LABEL_WINDOW_NAME}",
-                f"Smoothed rate of reported {label} among this {entity}'s orders of the last "
-                f"{LABEL_WINDOW_NAME} (prior {LABEL_PRIORS[label]:.0%})",
-                labels + orders, _label_rate(label, dim)))
-    return features
+        names, descriptions = [], []
+        for label in LABELS:
+            window = LABEL_WINDOW_NAME
+            names += [f"{label}_reports_by_{entity}_{window}", f"{label}_rate_by_{entity}_{window}"]
+            descriptions += [
+                f"{label.capitalize()} outcomes reported in the last {window} on orders with the same {entity}",
+                f"Smoothed rate of reported {label} among this {entity}'s orders of the last {window} "
+                f"(prior {LABEL_PRIORS[label]:.0%})",
+            ]
+        families.append(HistoryFamily(tuple(names), tuple(descriptions), labels + orders, _label_counts_and_rates))
+    return families
 
 
 def _derived() -> list[HistoryFeature]:
@@ -192,4 +213,25 @@ def _derived() -> list[HistoryFeature]:
     ]
 
 
-HISTORY_FEATURES: list[HistoryFeature] = _velocity() + _distinct() + _first_seen() + _labels() + _derived()
+HISTORY_BLOCKS: list[HistoryFeature | HistoryFamily] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(),
+                                                       *_derived()]
+"""What batch and online evaluate, in catalog order."""
+
+
+@dataclass(frozen=True)
+class FeatureDoc:
+    name: str
+    description: str
+
+
+def _docs() -> list[FeatureDoc]:
+    docs = []
+    for block in HISTORY_BLOCKS:
+        if isinstance(block, HistoryFamily):
+            docs += [FeatureDoc(n, d) for n, d in zip(block.names, block.descriptions, strict=True)]
+        else:
+            docs.append(FeatureDoc(block.name, block.description))
+    return docs
+
+
+HISTORY_FEATURES: list[FeatureDoc] = _docs()

@@ -20,11 +20,13 @@ from features.history import (
     DISTINCT_WINDOWS,
     ENTITY_COLUMNS,
     FIRST_SEEN,
+    HISTORY_BLOCKS,
     LABEL_ENTITIES,
     LABELS_LOG,
     ORDERS_LOG,
     Distinct,
     FirstSeen,
+    HistoryFamily,
     Prefix,
     Read,
     pairs_log,
@@ -85,19 +87,23 @@ class OnlineFeatures:
     def __init__(self, state: FeatureState) -> None:
         self.state = state
         reads: dict[Read, int] = {}
-        for feature in catalog.HISTORY_FEATURES:
-            for read in feature.reads:
+        for block in HISTORY_BLOCKS:
+            for read in block.reads:
                 reads.setdefault(read, len(reads))
         self.n_reads = len(reads)
         # flattened once, so the per-order loop only concatenates a key and looks it up
-        self.prefix_reads = [(slot, r.entity, f"{r.log}:{r.entity}:", r.offset_us, r.inclusive, _LOG_WIDTH[r.log])
-                             for r, slot in reads.items() if isinstance(r, Prefix)]
+        groups: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
+        for r, slot in reads.items():
+            if isinstance(r, Prefix):
+                groups.setdefault((r.log, r.entity), []).append((slot, r.offset_us, r.inclusive))
+        self.prefix_groups = [(entity, f"{log}:{entity}:", _LOG_WIDTH[log], items)
+                              for (log, entity), items in groups.items()]
         self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:") for r, slot in reads.items()
                            if isinstance(r, FirstSeen)]
         self.distinct_reads = [(slot, r.entity, f"{pairs_log(r.other)}:{r.entity}:") for r, slot in reads.items()
                                if isinstance(r, Distinct)]
-        self.plan = [(f.combine, operator.itemgetter(*[reads[r] for r in f.reads]), len(f.reads) == 1)
-                     for f in catalog.HISTORY_FEATURES]
+        self.plan = [(b.combine, operator.itemgetter(*[reads[r] for r in b.reads]), len(b.reads) == 1,
+                      isinstance(b, HistoryFamily)) for b in HISTORY_BLOCKS]
         self.row_features = [f.compute for f in catalog.ROW_FEATURES]
 
     def compute(self, order: Order) -> tuple[list[float], Writes]:
@@ -108,21 +114,29 @@ class OnlineFeatures:
         values = self._read(t, keys)
         features = [compute(row) for compute in self.row_features]
         t_float = float(t)
-        for combine, pick, single in self.plan:
-            picked = pick(values)
-            features.append(combine(row, t_float, picked) if single else combine(row, t_float, *picked))
+        append, extend = features.append, features.extend
+        for combine, pick, single, family in self.plan:
+            picked = pick(values)  # itemgetter of one index gives the value itself, not a 1-tuple
+            result = combine(row, t_float, picked) if single else combine(row, t_float, *picked)
+            if family:
+                extend(result)
+            else:
+                append(result)
         return features, self._writes(order, t, keys)
 
     def _read(self, t: int, keys: Mapping[str, str | None]) -> list[Any]:
         values: list[Any] = [None] * self.n_reads
         prefixes, prefix_slots, seen, seen_slots, slices, slice_slots = [], [], [], [], [], []
-        for slot, entity, head, offset, inclusive, width in self.prefix_reads:
+        for entity, head, width, items in self.prefix_groups:
             key = keys[entity]
             if key is None:  # the order has no such entity: unknown, not zero
-                values[slot] = _UNKNOWN[width]
-            else:
+                for slot, _, _ in items:
+                    values[slot] = _UNKNOWN[width]
+                continue
+            log_key = head + key  # one string per log: the state sees the same object repeated
+            for slot, offset, inclusive in items:
                 prefix_slots.append((slot, width))
-                prefixes.append((head + key, t - offset, inclusive))
+                prefixes.append((log_key, t - offset, inclusive))
         for slot, entity, head in self.seen_reads:
             key = keys[entity]
             if key is None:

@@ -123,9 +123,17 @@ class EmbeddedState(FeatureState):
         logs, seen_at, sets = self.logs, self.seen_at, self.sets
         with self.lock:
             sums = []
+            append = sums.append
+            last_key, log, times = None, None, None
             for log_key, t, inclusive in prefixes:
-                log = logs.get(log_key)
-                sums.append(None if log is None else log.prefix(t, inclusive))
+                if log_key is not last_key:  # callers repeat one key object for the reads of one log
+                    last_key, log = log_key, logs.get(log_key)
+                    times = None if log is None else log.times
+                if log is None:
+                    append(None)
+                    continue
+                i = bisect_right(times, t) if inclusive else bisect_left(times, t)  # _Log.prefix, inlined
+                append(log.sums[i - 1] if i else log.base)
             times = []
             for key in seen:
                 pair = seen_at.get(key)
