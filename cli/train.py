@@ -67,10 +67,27 @@ def run(args: argparse.Namespace) -> None:
     train_config = TrainConfig(as_of=as_of, maturity=timedelta(days=args.maturity_days), valid_days=args.valid_days,
                                fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
                                costs=costs, seed=args.seed)
-    bundle = train(orders, outcomes, train_config, progress)
+    result = train(orders, outcomes, train_config, progress)
+    bundle = result.bundle
     bundle.save(args.out)
-    progress(f"model {bundle.version} written to {args.out}")
+    write_training_report(result, orders, outcomes, train_config, args.out / "report.html")
+    progress(f"model {bundle.version} written to {args.out} (report: {args.out / 'report.html'})")
     print(summary(bundle))
+
+
+def write_training_report(result, orders, outcomes, config, path: Path) -> None:  # noqa: ANN001
+    """The validation slice's evaluation, with feature importance, as an HTML page."""
+    from training.evaluate import evaluate
+    from training.report import write_report
+
+    evaluation = evaluate(result.validation, orders, outcomes, as_of=config.as_of, maturity=config.maturity,
+                          costs=config.costs)
+    importance = {risk: values for risk, values in result.bundle.metadata["importance"].items()}
+    training = result.bundle.metadata["training"]
+    write_report(path, f"Model {result.bundle.version}: validation {training['valid_from'][:10]} to "
+                 f"{training['valid_to'][:10]}", evaluation, importance=importance,
+                 extra={"as of": training["as_of"], "trained on": training["n_train"],
+                        "policy": json.dumps(result.bundle.policy.to_dict())})
 
 
 def summary(bundle) -> str:  # noqa: ANN001

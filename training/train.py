@@ -24,7 +24,7 @@ from models.bundle import ModelBundle
 from models.risk_model import RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
-from risk.policy import Costs
+from risk.policy import DECISION_NAMES, Costs
 from training.policy_search import search_policy
 
 Progress = Callable[[str], None]
@@ -85,7 +85,13 @@ def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConf
     return TrainingSet(X, frame[keep].reset_index(drop=True), valid[keep], valid_start, mature_end)
 
 
-def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress) -> ModelBundle:
+@dataclass
+class TrainResult:
+    bundle: ModelBundle
+    validation: pd.DataFrame  # order_id, fraud_score, regret_score, decision on the validation slice
+
+
+def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress) -> TrainResult:
     """Fit both models, choose the policy on the validation slice, and describe it all in metadata."""
     data = training_set(orders, outcomes, config, say)
     valid, fit = data.valid, ~data.valid
@@ -110,7 +116,13 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
                            days, config.costs)
     say(f"policy: {choice.policy.to_dict()} -> {choice.rates}, {choice.reviews_per_day:.0f} reviews/day")
     metadata = _metadata(orders, outcomes, config, data, metrics, choice, models)
-    return ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata)
+    bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata)
+    validation = pd.DataFrame({
+        "order_id": data.labels["order_id"].to_numpy()[valid], "fraud_score": fraud_p.astype("float64"),
+        "regret_score": regret_p.astype("float64"),
+        "decision": DECISION_NAMES[choice.policy.decide_many(fraud_p, regret_p)],
+    })
+    return TrainResult(bundle, validation)
 
 
 def _validation_metrics(model: RiskModel, X: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -66,7 +66,7 @@ def test_too_little_mature_history_is_a_clear_error(data):
 @pytest.fixture(scope="module")
 def model_dir(data, tmp_path_factory):
     orders, outcomes = data
-    bundle = train(orders, outcomes, config(), QUIET)
+    bundle = train(orders, outcomes, config(), QUIET).bundle
     path = tmp_path_factory.mktemp("model")
     bundle.save(path)
     return path
@@ -92,7 +92,7 @@ def test_model_directory_is_self_contained_and_scores_reproducibly(data, model_d
 @pytest.mark.slow
 def test_training_is_reproducible_for_a_seed(data, model_dir):
     orders, outcomes = data
-    again = train(orders, outcomes, config(), QUIET)
+    again = train(orders, outcomes, config(), QUIET).bundle
     X = np.random.default_rng(0).normal(size=(50, len(FEATURE_NAMES))).astype("float32")
     np.testing.assert_array_equal(load_bundle(model_dir).scores(X)[0], again.scores(X)[0])
 

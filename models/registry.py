@@ -1,0 +1,279 @@
+"""The model registry: a folder of self-contained model directories and which one is promoted.
+
+Serving loads whatever is promoted, so promoting and rolling back must be instant and never
+leave a half-written state behind. The state is one small file, `registry.json`
+(`{"promoted": VERSION | null, "history": [VERSIONS in promotion order]}`), always replaced
+atomically; a model is added by copying it into a hidden temporary folder and renaming that
+into place, so a crash never leaves a half-copied model that looks complete.
+
+A model is identified by its folder name, which `add` sets to its version; hand-placed
+folders keep the name they were given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from risk.errors import DataError, InvalidInput, NotFound
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so concurrent writers are not serialised there
+    fcntl = None  # type: ignore[assignment]
+
+METADATA = "metadata.json"
+STATE = "registry.json"
+LOCK = ".registry.lock"
+MAX_LISTED = 10  # versions named in a "not found" message; more would drown the message
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One line of `Registry.versions()`: what is needed to pick a model, without loading it."""
+
+    version: str
+    path: Path
+    created_at: datetime | None
+    as_of: datetime | None
+    fraud_auc: float | None
+    fraud_ap: float | None
+    regret_auc: float | None
+    regret_ap: float | None
+    promoted: bool
+
+
+def read_metadata(model_dir: Path) -> dict[str, Any]:
+    """The metadata of a model directory; a missing or corrupt metadata.json is a DataError naming the file."""
+    path = Path(model_dir) / METADATA
+    if not path.is_file():
+        raise DataError(f"{model_dir}: not a model directory (no {METADATA})")
+    return _read_json_object(path)
+
+
+class Registry:
+    """A registry folder: each subfolder holding a metadata.json is a model, `registry.json` says which is live."""
+
+    def __init__(self, root: Path) -> None:
+        root = Path(root)
+        if not root.exists():
+            raise NotFound(f"model registry {root} does not exist (set --registry or RISK_REGISTRY)")
+        if not root.is_dir():
+            raise NotFound(f"model registry {root} is not a directory")
+        self.root = root
+
+    def versions(self) -> list[ModelInfo]:
+        """Every model, oldest first by created_at (models without one first, then by name)."""
+        promoted = self.promoted()
+        infos = [_info(path, read_metadata(path), path.name == promoted) for path in self._model_dirs()]
+        return sorted(infos, key=lambda info: (info.created_at or _EARLIEST, info.version))
+
+    def show(self, version: str) -> dict[str, Any]:
+        """The metadata of one version; an unknown one is NotFound naming the available ones."""
+        return read_metadata(self._model_dir(version))
+
+    def promoted(self) -> str | None:
+        """The version serving should load, or None before the first promotion."""
+        return self._read_state()["promoted"]
+
+    def promoted_path(self) -> Path | None:
+        """The promoted model's directory; NotFound if it was deleted, so serving fails clearly, not later."""
+        version = self.promoted()
+        if version is None:
+            return None
+        path = self.root / version
+        if not (path / METADATA).is_file():
+            raise NotFound(f"promoted model {version} is missing from registry {self.root}; promote another")
+        return path
+
+    def promote(self, version: str) -> None:
+        """Make `version` the live model; promoting the live one again is a no-op, so history has no repeats."""
+        read_metadata(self._model_dir(version))  # a corrupt model must never go live
+        with self._locked():
+            state = self._read_state()
+            if state["promoted"] == version:
+                return
+            state["history"].append(version)
+            state["promoted"] = version
+            self._write_state(state)
+
+    def rollback(self) -> str:
+        """Re-promote the previously promoted version (drop the last promotion) and return it."""
+        with self._locked():
+            state = self._read_state()
+            history = state["history"]
+            if len(history) < 2:
+                raise InvalidInput(f"nothing to roll back to in registry {self.root}: "
+                                   f"{'no promotion yet' if not history else f'only {history[0]} was promoted'}")
+            previous = history[-2]
+            if not (self.root / previous / METADATA).is_file():
+                raise NotFound(f"cannot roll back to {previous}: it is no longer in registry {self.root}")
+            history.pop()
+            state["promoted"] = previous
+            self._write_state(state)
+        return previous
+
+    def add(self, model_dir: Path, version: str | None = None) -> str:
+        """Copy a model directory into the registry under `version` (default: its metadata's); never overwrites."""
+        model_dir = Path(model_dir)
+        metadata = read_metadata(model_dir)
+        version = version if version is not None else metadata.get("version")
+        if not isinstance(version, str) or not _is_version(version):
+            raise InvalidInput(f"{model_dir}: no usable version ({version!r}); give one that names a plain folder")
+        if self.root.resolve().is_relative_to(model_dir.resolve()):
+            raise InvalidInput(f"registry {self.root} lies inside model directory {model_dir}; move one of them")
+        with self._locked():
+            target = self.root / version
+            if target.exists():
+                raise InvalidInput(f"version {version} is already in registry {self.root}; "
+                                   "versions are never overwritten, add it under another version")
+            staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{version}.", suffix=".tmp"))
+            try:
+                shutil.copytree(model_dir, staging, dirs_exist_ok=True)
+                os.rename(staging, target)  # hidden until complete: a crash leaves only a dot-folder
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise DataError(f"cannot copy {model_dir} into registry {self.root}: {exc}") from None
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            _sync_directory(self.root)
+        return version
+
+    def _model_dirs(self) -> list[Path]:
+        return [path for path in self.root.iterdir()
+                if _is_version(path.name) and path.is_dir() and (path / METADATA).is_file()]
+
+    def _model_dir(self, version: str) -> Path:
+        """The folder of a known version; anything else (a path like `../x` included) is NotFound."""
+        path = self.root / version
+        if _is_version(version) and (path / METADATA).is_file():
+            return path
+        names = sorted((path.name for path in self._model_dirs()), reverse=True)  # timestamped: newest first
+        if not names:
+            raise NotFound(f"no model version {version!r}: registry {self.root} holds no models")
+        listed = ", ".join(names[:MAX_LISTED])
+        more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+        raise NotFound(f"no model version {version!r} in registry {self.root}; available: {listed}{more}")
+
+    def _read_state(self) -> dict[str, Any]:
+        path = self.root / STATE
+        if not path.exists():
+            return {"promoted": None, "history": []}
+        state = _read_json_object(path)
+        promoted, history = state.get("promoted"), state.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(v, str) for v in history):
+            raise DataError(f"{path}: 'history' must be a list of versions, got {history!r}")
+        if promoted != (history[-1] if history else None):
+            raise DataError(f"{path}: 'promoted' ({promoted!r}) must be the last entry of 'history' ({history!r})")
+        return {"promoted": promoted, "history": history}
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        _write_atomically(self.root / STATE, json.dumps(state, indent=2) + "\n")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise writers (two promotions at once would otherwise lose one); readers never wait."""
+        try:
+            handle = open(self.root / LOCK, "a")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise DataError(f"cannot write to registry {self.root}: {exc.strerror}") from None
+        with handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield  # the lock goes with the file handle
+
+
+def _is_version(name: str) -> bool:
+    """A version names one folder directly inside the registry: no separators, nothing hidden (temp folders)."""
+    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
+
+
+def _read_json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not valid JSON (not UTF-8 text)") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a temporary file beside `path`, then rename it over `path`.
+
+    os.replace is atomic within one file system, so a reader sees the old file or the new one,
+    never half of either; a crash leaves at worst a stray hidden temporary file.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the data is on disk before the name points at it
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Persist a rename across a power cut; not possible (nor needed) on every platform."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _info(path: Path, metadata: dict[str, Any], promoted: bool) -> ModelInfo:
+    training = _section(metadata, "training")
+    metrics = _section(metadata, "metrics")
+    fraud, regret = _section(metrics, "fraud"), _section(metrics, "regret")
+    return ModelInfo(
+        version=path.name,
+        path=path,
+        created_at=_time(metadata.get("created_at"), path, "created_at"),
+        as_of=_time(training.get("as_of"), path, "training.as_of"),
+        fraud_auc=_number(fraud.get("roc_auc")),
+        fraud_ap=_number(fraud.get("average_precision")),
+        regret_auc=_number(regret.get("roc_auc")),
+        regret_ap=_number(regret.get("average_precision")),
+        promoted=promoted,
+    )
+
+
+def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _time(value: Any, model_dir: Path, key: str) -> datetime | None:
+    """An RFC 3339 time from metadata; a time without an offset is taken as UTC so all compare."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{model_dir / METADATA}: {key} {value!r} is not an RFC 3339 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,122 @@
+"""`risk evaluate`: summary on stdout, metrics.json and report.html on disk, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cli.main
+from cli.evaluate import parse_time, register
+from risk.datasets import write_orders, write_outcomes
+from risk.errors import DataError, InvalidInput
+from training.simulator import run_simulation
+
+
+def run_evaluate(*argv: str) -> None:
+    """Parse and run `evaluate` with a parser of our own, independent of cli.main's registry."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["evaluate", *argv])
+    args.run(args)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A simulated world, predictions that know the truth, and random baseline predictions."""
+    folder = tmp_path_factory.mktemp("evaluate")
+    simulation = run_simulation(3000, 20, 17)
+    write_orders(simulation.orders, folder / "orders.parquet")
+    write_outcomes(simulation.outcomes, folder / "outcomes.csv")
+    rng = np.random.default_rng(3)
+    truth = simulation.truth
+    fraud = np.clip(0.005 + 0.6 * truth["is_fraud"].to_numpy() * rng.random(3000), 0, 1)
+    regret = np.clip(0.03 + 0.3 * truth["is_regret"].to_numpy() * rng.random(3000), 0, 1)
+    predictions = pd.DataFrame({"order_id": simulation.orders["order_id"], "fraud_score": fraud,
+                                "regret_score": regret, "decision": np.where(fraud > 0.3, "decline", "approve")})
+    predictions.to_parquet(folder / "model.parquet", index=False)
+    predictions.assign(fraud_score=rng.random(3000), decision="approve").to_csv(folder / "rules.csv", index=False)
+    return folder
+
+
+def inputs(data: Path, predictions: str = "model.parquet") -> list[str]:
+    return ["--predictions", str(data / predictions), "--orders", str(data / "orders.parquet"),
+            "--outcomes", str(data / "outcomes.csv"), "--quiet"]
+
+
+def test_writes_metrics_and_report_beside_the_predictions_and_prints_the_summary(data, capsys) -> None:
+    run_evaluate(*inputs(data))
+    out = data / "model_evaluation"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fraud"]["roc_auc"] > 0.9 and "baseline" not in metrics
+    assert '<img src="data:image/png;base64,' in (out / "report.html").read_text()
+    printed = capsys.readouterr()
+    assert "fraud ROC AUC" in printed.out and printed.err == ""
+
+
+def test_baseline_is_evaluated_at_the_same_moment_and_compared(data, tmp_path, capsys) -> None:
+    run_evaluate(*inputs(data), "--baseline", str(data / "rules.csv"), "--out", str(tmp_path / "cmp"),
+                 "--as-of", "2026-03-10T00:00:00+01:00", "--maturity-days", "30")
+    metrics = json.loads((tmp_path / "cmp" / "metrics.json").read_text())
+    assert metrics["data"]["as_of"] == metrics["baseline"]["data"]["as_of"] == "2026-03-09T23:00:00+00:00"
+    assert metrics["data"]["maturity_days"] == 30
+    assert metrics["baseline"]["fraud"]["roc_auc"] < metrics["fraud"]["roc_auc"]
+    assert 'id="baseline"' in (tmp_path / "cmp" / "report.html").read_text()
+    assert "baseline" in capsys.readouterr().out.splitlines()[1]
+
+
+def test_progress_goes_to_stderr(data, tmp_path, capsys) -> None:
+    argv = [a for a in inputs(data) if a != "--quiet"]
+    run_evaluate(*argv, "--out", str(tmp_path / "p"))
+    err = capsys.readouterr().err
+    assert "labelled" in err and "report.html" in err
+
+
+@pytest.mark.parametrize("as_of", ["2026-03-10T00:00:00", "yesterday", "2026-03-10", "1767225600",
+                                   "2026-02-30T00:00:00Z"])
+def test_a_bad_as_of_is_invalid_input_in_one_line(data, as_of) -> None:
+    with pytest.raises(InvalidInput, match="--as-of") as caught:
+        run_evaluate(*inputs(data), "--as-of", as_of)
+    assert "\n" not in caught.value.message
+
+
+def test_parse_time_accepts_rfc3339_with_a_timezone() -> None:
+    assert parse_time("2026-03-10T01:00:00+01:00", "--as-of") == pd.Timestamp("2026-03-10T00:00:00Z")
+    assert parse_time("2026-03-10T00:00:00.5Z", "--as-of").tzinfo is not None
+
+
+def test_missing_inputs_are_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="give --predictions, --orders and --outcomes"):
+        run_evaluate("--orders", "orders.parquet")
+
+
+def test_a_negative_maturity_is_invalid_input(data) -> None:
+    with pytest.raises(InvalidInput, match="--maturity-days must be 0 or more"):
+        run_evaluate(*inputs(data), "--maturity-days", "-1")
+
+
+def test_a_missing_predictions_file_is_a_data_error(data) -> None:
+    with pytest.raises(DataError, match="absent.csv: no such file"):
+        run_evaluate(*inputs(data, "absent.csv"))
+
+
+def test_predictions_of_unknown_orders_are_a_data_error(data, tmp_path) -> None:
+    stranger = pd.DataFrame({"order_id": ["nobody"], "fraud_score": [0.1], "regret_score": [0.1],
+                             "decision": ["approve"]})
+    stranger.to_csv(tmp_path / "stranger.csv", index=False)
+    with pytest.raises(DataError, match="1 order_id\\(s\\) not in the orders table, e.g. 'nobody'"):
+        run_evaluate(*inputs(data, str(tmp_path / "stranger.csv")))
+
+
+def test_through_the_risk_command_bad_input_exits_2_with_one_error_line(data, monkeypatch, capsys) -> None:
+    from cli import evaluate
+
+    if evaluate not in cli.main.COMMANDS:  # until the command is registered there
+        monkeypatch.setattr(cli.main, "COMMANDS", (*cli.main.COMMANDS, evaluate))
+    assert cli.main.main(["evaluate", *inputs(data), "--as-of", "soon"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("risk: error: --as-of 'soon'")
