@@ -1,26 +1,86 @@
-"""`risk demo`: the main job on embedded defaults, for a first look at the engine."""
+"""`risk demo`: the main job on embedded defaults: simulate, train, then serve with a ready curl command."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import secrets
 from pathlib import Path
+
+import pandas as pd
 
 from cli.progress import Progress
 from cli.simulate import simulate_to
+
+# The contract's example order (shared/contract/examples/order.json), so the demo works from any folder.
+EXAMPLE_ORDER = {
+    "order_id": "ord_8f2c1a", "created_at": "2026-11-24T10:15:02Z", "amount": 4999, "currency": "USD", "quantity": 1,
+    "buyer": {"account_id": "acct_b_1021", "created_at": "2026-11-23T22:41:10Z", "country": "US",
+              "email_domain": "gmail.com", "email_verified": False, "phone_verified": False, "followers": 0,
+              "following": 3},
+    "seller": {"account_id": "acct_s_77", "created_at": "2021-03-02T09:00:00Z", "country": "US", "verified": True,
+               "followers": 120400},
+    "post": {"post_id": "post_5521", "created_at": "2026-11-24T10:02:40Z", "promoted": True, "likes": 310,
+             "reposts": 42, "replies": 18, "views": 20511, "category": "electronics", "digital": False,
+             "listed_price": 4999},
+    "session": {"device_id": "dev_9a01", "ip": "203.0.113.7", "ip_country": "NG", "channel": "web",
+                "post_viewed_at": "2026-11-24T10:14:51Z"},
+    "payment": {"card_fingerprint": "card_fp_33aa", "card_bin": "424242", "card_country": "GB",
+                "funding": "prepaid", "wallet": None},
+    "shipping": {"country": "US", "address_hash": "addr_71c0", "matches_billing": False},
+}
+START = pd.Timestamp("2026-01-01T00:00:00Z")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="simulate a data set with embedded defaults (the README quick start)",
+        help="simulate, train and serve on embedded defaults (the README quick start)",
+        description="Simulate 90 days of orders, train the models as of day 75 (30-day label maturity), "
+        "then start the scoring service and print a curl command that scores the contract's example order.",
     )
     parser.add_argument("--out", type=Path, default=Path("demo"), help="working folder (default ./demo)")
     parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-serve", action="store_true", help="stop after training")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
+    from cli.train import summary, write_training_report
+    from risk.datasets import read_orders, read_outcomes
+    from training.train import TrainConfig, train
+
     progress = Progress()
-    data = args.out / "data"
+    data, model = args.out / "data", args.out / "model"
     simulate_to(data, args.orders, days=90, seed=7, fmt="parquet", progress=progress)
-    print(f"simulated data set: {data}/orders.parquet, {data}/outcomes.parquet")
+    orders, outcomes = read_orders(data / "orders.parquet"), read_outcomes(data / "outcomes.parquet")
+    config = TrainConfig(as_of=START + pd.Timedelta(days=75), maturity=pd.Timedelta(days=30).to_pytimedelta())
+    result = train(orders, outcomes, config, progress)
+    result.bundle.save(model)
+    write_training_report(result, orders, outcomes, config, model / "report.html")
+    print(summary(result.bundle))
+    print(f"model: {model}/ (report: {model / 'report.html'})")
+    if not args.no_serve:
+        serve(args.out, model, args.port)
+
+
+def serve(folder: Path, model: Path, port: int) -> None:
+    import uvicorn
+
+    from serve import logs
+    from serve.config import Settings
+    from serve.main import create_app
+
+    key = secrets.token_urlsafe(18)
+    keys_file = folder / "api_keys.json"
+    keys_file.write_text(json.dumps({key: "admin"}))
+    keys_file.chmod(0o600)
+    order_file = folder / "order.json"
+    order_file.write_text(json.dumps(EXAMPLE_ORDER, indent=2))
+    logs.configure("warning")
+    app = create_app(Settings(model_dir=model, data_dir=folder / "service", api_keys_file=keys_file))
+    print(f"\nscoring service on http://127.0.0.1:{port} (API docs: /docs). In another terminal:\n\n"
+          f"  curl -s -X POST http://127.0.0.1:{port}/v1/orders/score -H 'X-API-Key: {key}' "
+          f"-H 'Content-Type: application/json' -d @{order_file}\n\nCtrl-C stops it.", flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -124,6 +124,11 @@ class OnlineFeatures:
                 append(result)
         return features, self._writes(order, t, keys)
 
+    def row_features_only(self, order: Order) -> list[float]:
+        """The order's own-field features, for when the state cannot be read (degraded scoring)."""
+        row = row_from_order(order)
+        return [float(compute(row)) for compute in self.row_features]
+
     def _read(self, t: int, keys: Mapping[str, str | None]) -> list[Any]:
         values: list[Any] = [None] * self.n_reads
         prefixes, prefix_slots, seen, seen_slots, slices, slice_slots = [], [], [], [], [], []

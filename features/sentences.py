@@ -39,7 +39,8 @@ _ROW = {
     "seller_followers_log": "seller has {exp_count} followers",
     "ip_country_differs_card": "{flag:IP country differs from the card's country|IP country matches the card's}",
     "ip_country_differs_buyer": "{flag:IP country differs from the buyer's country|IP country matches the buyer's}",
-    "card_country_differs_buyer": "{flag:card issued in another country than the buyer's|card from the buyer's country}",
+    "card_country_differs_buyer":
+        "{flag:card issued in another country than the buyer's|card from the buyer's country}",
     "shipping_country_differs_buyer": "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}",
     "shipping_country_differs_ip": "{flag:shipping to another country than the IP's|shipping to the IP's country}",
     "shipping_differs_billing": "{flag:shipping address differs from billing|shipping matches billing}",
@@ -53,10 +54,12 @@ _ROW = {
     "amount_to_buyer_mean_30d": "amount {value:.1f}x the buyer's 30-day average",
 }
 
+_WINDOW_GROUP = r"(10m|1h|24h|7d|30d)"
 _PATTERNS = [
-    (re.compile(r"order_count_by_(\w+?)_(10m|1h|24h|7d|30d)$"), "{count} orders with this {entity} in the last {window}"),
-    (re.compile(r"amount_sum_by_(\w+?)_(10m|1h|24h|7d|30d)$"), "{money} spent with this {entity} in the last {window}"),
-    (re.compile(r"distinct_(\w+?)s_by_(\w+?)_(1h|24h|7d)$"), "{count} {other}s used with this {entity} in the last {window}"),
+    (re.compile(rf"order_count_by_(\w+?)_{_WINDOW_GROUP}$"), "{count} orders with this {entity} in the last {window}"),
+    (re.compile(rf"amount_sum_by_(\w+?)_{_WINDOW_GROUP}$"), "{money} spent with this {entity} in the last {window}"),
+    (re.compile(r"distinct_(\w+?)s_by_(\w+?)_(1h|24h|7d)$"),
+     "{count} {other}s used with this {entity} in the last {window}"),
     (re.compile(r"seconds_since_first_(\w+)$"), "{entity} first seen {duration} ago"),
     (re.compile(r"(fraud|regret)_reports_by_(\w+?)_(90d)$"), "{count} {label} reports on this {entity} in {window}"),
     (re.compile(r"(fraud|regret)_rate_by_(\w+?)_(90d)$"), "{label} rate {percent} on this {entity} over {window}"),
@@ -98,7 +101,8 @@ def _fill(template: str, value: float, parts: dict[str, str]) -> str:
         return template.replace(flag.group(0), flag.group(1) if value >= 0.5 else flag.group(2))
     values = {
         "value": value, "count": f"{value:,.0f}", "money": f"{value / 100:,.2f}", "percent": f"{value:.1%}",
-        "duration": _duration(value), "days": _duration(value * 86400), "exp_count": f"{math.expm1(min(value, 50.0)):,.0f}",
+        "duration": _duration(value), "days": _duration(value * 86400),
+        "exp_count": f"{math.expm1(min(value, 50.0)):,.0f}",
     }
     return template.format(**values, **parts)
 

@@ -1,0 +1,195 @@
+"""Scoring one order: idempotency, features, both models, policy, reasons, log, state update.
+
+The order of the steps is the service's promise:
+1. an order_id already decided returns the stored decision (same body) or 409;
+2. features are read from the state (degraded to the order's own fields if the state
+   is unreachable, never an error);
+3. the decision is written to the decision log *before* it is returned;
+4. only then is the state updated, once, by the request that logged the decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.catalog import FEATURE_NAMES
+from features.online import OnlineFeatures, to_us
+from features.sentences import sentence
+from features.state import FeatureState, StateUnavailable
+from models.bundle import ModelBundle
+from models.explain import PathExplainer
+from risk.contract import Decision, Order, Outcome, Reason
+from risk.errors import Conflict
+from serve.decision_log import DecisionLog
+
+log = logging.getLogger("risk.serve")
+_SEVERITY = {"approve": 0, "review": 1, "decline": 2}
+_TOP_REASONS = 3
+
+
+def body_hash(order: Order) -> str:
+    """Fingerprint of what the order says (unknown fields are not part of it: they were ignored)."""
+    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model bundle with what scoring needs prepared once (explainers), swapped as a whole on reload."""
+
+    bundle: ModelBundle
+    fraud_explainer: PathExplainer
+    regret_explainer: PathExplainer
+
+    @classmethod
+    def of(cls, bundle: ModelBundle) -> Loaded:
+        return cls(bundle, PathExplainer(bundle.fraud.booster_), PathExplainer(bundle.regret.booster_))
+
+
+@dataclass(frozen=True)
+class Scored:
+    decision: Decision
+    replayed: bool
+
+
+class ScoringEngine:
+    """Everything behind POST /v1/orders/score and POST /v1/outcomes."""
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        state: FeatureState,
+        decisions: DecisionLog,
+        *,
+        fallback: str = "review",
+        shadow: ModelBundle | None = None,
+    ) -> None:
+        self.loaded = Loaded.of(bundle)
+        self.shadow = shadow
+        self.state = state
+        self.online = OnlineFeatures(state)
+        self.decisions = decisions
+        self.fallback = fallback
+        self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
+        self._reload_lock = threading.Lock()
+
+    @property
+    def model_version(self) -> str:
+        return self.loaded.bundle.version
+
+    def reload(self, bundle: ModelBundle) -> None:
+        """Swap the model; requests in flight finish with the one they started with."""
+        prepared = Loaded.of(bundle)
+        with self._reload_lock:
+            self.loaded = prepared
+
+    def score(self, order: Order) -> Scored:
+        started = time.perf_counter()
+        fingerprint = body_hash(order)
+        stored = self.decisions.get(order.order_id)
+        if stored is not None:
+            return Scored(self._replay(stored, fingerprint), replayed=True)
+        loaded = self.loaded  # one model for the whole request, even if a reload lands meanwhile
+        features, writes, degraded = self._features(order)
+        decision = self._decide(loaded, order, features, degraded)
+        decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+        kept = self.decisions.record(
+            order.order_id, fingerprint, order.created_at, order.model_dump(mode="json"),
+            features, decision.model_dump(mode="json"),
+            loaded.bundle.version, self._shadow(features),
+        )
+        if not kept.inserted:  # another request logged this order_id first: answer as a replay
+            return Scored(self._replay(kept, fingerprint), replayed=True)
+        if writes is not None:
+            self._update_state(writes, order.order_id)
+        return Scored(decision, replayed=False)
+
+    def _replay(self, stored, fingerprint: str) -> Decision:  # noqa: ANN001
+        if stored.body_hash != fingerprint:
+            raise Conflict(f"order_id {stored.order_id!r} was already scored with a different body")
+        return Decision.model_validate(stored.decision)
+
+    def _features(self, order: Order) -> tuple[list[float], object | None, bool]:
+        try:
+            features, writes = self.online.compute(order)
+            return [float(v) for v in features], writes, False
+        except StateUnavailable as exc:
+            log.warning("feature state unavailable, scoring degraded", extra={"order_id": order.order_id,
+                                                                               "error": exc.message})
+            return self.online.row_features_only(order) + self._history_nan, None, True
+
+    def _decide(self, loaded: Loaded, order: Order, features: list[float], degraded: bool) -> Decision:
+        bundle = loaded.bundle
+        X = np.asarray(features, dtype="float64").reshape(1, -1)
+        fraud = bundle.fraud.calibrator_.apply_one(float(bundle.fraud.predict_margin(X, num_threads=1)[0]))
+        regret = bundle.regret.calibrator_.apply_one(float(bundle.regret.predict_margin(X, num_threads=1)[0]))
+        verdict = bundle.policy.decide(fraud, regret)
+        if degraded and _SEVERITY[self.fallback] > _SEVERITY[verdict]:
+            verdict = self.fallback
+        return Decision(
+            order_id=order.order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
+            reasons=self._reasons(loaded, X[0], verdict, fraud, regret, degraded), rules=[],
+            model_version=bundle.version, degraded=degraded,
+        )
+
+    def _reasons(self, loaded: Loaded, x: np.ndarray, verdict: str, fraud: float, regret: float,
+                 degraded: bool) -> list[Reason]:
+        reasons = []
+        if degraded:
+            reasons.append(Reason(code="DEGRADED_HISTORY", message="order history unavailable: scored on the "
+                                  f"order's own fields, fallback decision {self.fallback}"))
+        if verdict == "approve":
+            reasons.append(Reason(code="LOW_RISK", message=f"fraud {fraud:.2%} and regret {regret:.2%} are below "
+                                  "the review thresholds"))
+            return reasons
+        policy = loaded.bundle.policy
+        driver = "fraud" if verdict == "decline" or fraud >= policy.review_fraud else "regret"
+        explainer = loaded.fraud_explainer if driver == "fraud" else loaded.regret_explainer
+        contributions, _ = explainer.contributions(x)
+        for index in np.argsort(-contributions)[:_TOP_REASONS]:
+            if contributions[index] <= 0:
+                break
+            name = FEATURE_NAMES[index]
+            reasons.append(Reason(code=f"{driver.upper()}:{name.upper()}", message=sentence(name, float(x[index])),
+                                  feature=name, value=None if math.isnan(x[index]) else float(x[index]),
+                                  contribution=round(float(contributions[index]), 4)))
+        return reasons
+
+    def _shadow(self, features: list[float]) -> dict | None:
+        if self.shadow is None:
+            return None
+        try:
+            X = np.asarray(features, dtype="float64").reshape(1, -1)
+            fraud, regret = (float(p[0]) for p in self.shadow.scores(X, num_threads=1))
+            return {"model_version": self.shadow.version, "fraud_score": fraud, "regret_score": regret,
+                    "decision": self.shadow.policy.decide(fraud, regret)}
+        except Exception:  # a challenger must never break the answer
+            log.exception("shadow model failed")
+            return None
+
+    def _update_state(self, writes, order_id: str) -> None:  # noqa: ANN001
+        try:
+            self.state.apply(writes)
+        except StateUnavailable as exc:
+            # the decision is logged: the order can be replayed into the state from the log later
+            log.error("state update failed after the decision was logged", extra={"order_id": order_id,
+                                                                                  "error": exc.message})
+
+    def record_outcomes(self, outcomes: list[Outcome]) -> int:
+        """Store outcomes durably, then feed them to the label-aware features."""
+        stored = self.decisions.record_outcomes([o.model_dump(mode="json") for o in outcomes])
+        for outcome in outcomes:
+            try:
+                writes = self.online.outcome_writes(outcome.order_id, outcome.kind, to_us(outcome.reported_at))
+            except StateUnavailable as exc:
+                log.error("outcome not fed to the state", extra={"order_id": outcome.order_id, "error": exc.message})
+                continue
+            if writes is not None:
+                self._update_state(writes, outcome.order_id)
+        return stored

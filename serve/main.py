@@ -1,0 +1,57 @@
+"""The FastAPI app: wiring only (settings, engine, routes, errors, limits, background jobs)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from serve import errors
+from serve.auth import KeyRing
+from serve.config import Settings
+from serve.engine import ScoringEngine
+from serve.limits import BodyLimit
+from serve.metrics import Metrics
+from serve.routes import ops, orders, outcomes
+from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
+
+
+def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
+    """An app scoring with `engine` (built from `settings` when not given)."""
+    engine = engine or build_engine(settings)
+    metrics = Metrics()
+    metrics.set_model(engine.model_version)
+    reloader = Reloader(engine, settings, on_change=metrics.set_model)
+    snapshotter = Snapshotter(engine, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots")]
+        if settings.registry is not None and settings.model_dir is None:
+            jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
+        for job in jobs:
+            job.start()
+        yield
+        reloader.stop.set()
+        snapshotter.stop.set()
+        snapshotter.save()
+        engine.decisions.close()
+        engine.state.close()
+
+    app = FastAPI(
+        title="risk-engine",
+        summary="Fraud and impulse-purchase (regret) risk decisions for social commerce checkouts.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.metrics = metrics
+    app.state.keys = KeyRing(api_keys(settings))
+    app.state.reloader = reloader
+    errors.install(app)
+    for router in (orders.router, outcomes.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

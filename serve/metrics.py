@@ -1,0 +1,28 @@
+"""Prometheus metrics of one app instance (own registry, so several apps can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram("risk_score_seconds", "Time to score one order, in the engine",
+                                 buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.decisions = Counter("risk_decisions_total", "Decisions by kind", ["decision"], registry=self.registry)
+        self.scores = Histogram("risk_score", "Scores by risk", ["risk"],
+                                buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0),
+                                registry=self.registry)
+        self.errors = Counter("risk_errors_total", "Requests answered with an error, by status", ["status"],
+                              registry=self.registry)
+        self.degraded = Counter("risk_degraded_total", "Orders scored without their history", registry=self.registry)
+        self.replays = Counter("risk_idempotent_replays_total", "Orders answered from the decision log",
+                               registry=self.registry)
+        self.model = Gauge("risk_model_info", "The model serving (value 1)", ["version"], registry=self.registry)
+
+    def set_model(self, version: str) -> None:
+        self.model.clear()
+        self.model.labels(version=version).set(1)

@@ -1,0 +1,112 @@
+"""Building the engine from settings, and the background jobs: model reload and state snapshots."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from pathlib import Path
+
+from features.state import EmbeddedState, FeatureState
+from models.bundle import ModelBundle, load_bundle
+from risk.errors import DataError, InvalidInput
+from serve.config import Settings
+from serve.decision_log import open_decision_log
+from serve.engine import ScoringEngine
+
+log = logging.getLogger("risk.serve")
+
+
+def model_path(settings: Settings) -> Path:
+    """The model to serve: --model, else the registry's promoted one."""
+    if settings.model_dir is not None:
+        return settings.model_dir
+    if settings.registry is not None:
+        from models.registry import Registry
+
+        path = Registry(settings.registry).promoted_path()
+        if path is None:
+            raise InvalidInput(f"registry {settings.registry} has no promoted model: run `risk models promote`")
+        return path
+    raise InvalidInput("give a model directory (--model) or a registry (--registry)")
+
+
+def open_state(settings: Settings) -> FeatureState:
+    if settings.redis_url:
+        from features.state.redis_state import RedisState
+
+        return RedisState(url=settings.redis_url, timeout_s=settings.state_timeout_s)
+    snapshot = settings.data_dir / "state.pkl"
+    if snapshot.exists():
+        log.info("restoring feature state from %s", snapshot)
+        return EmbeddedState.load(snapshot)
+    return EmbeddedState()
+
+
+def build_engine(settings: Settings) -> ScoringEngine:
+    bundle = load_bundle(model_path(settings))
+    shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    decisions = open_decision_log(settings.database_url, settings.data_dir / "decisions.sqlite")
+    return ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
+
+
+def api_keys(settings: Settings) -> dict[str, str]:
+    """Keys from the environment and the keys file; none at all means one generated admin key, printed once."""
+    keys = dict(settings.api_keys)
+    if settings.api_keys_file is not None:
+        try:
+            keys.update(json.loads(settings.api_keys_file.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"{settings.api_keys_file}: cannot read API keys ({exc})") from None
+    if not keys:
+        generated = secrets.token_urlsafe(24)
+        keys[generated] = "admin"
+        print(f"risk serve: no API keys configured (RISK_API_KEYS); admin key for this run: {generated}", flush=True)
+    return keys
+
+
+class Reloader:
+    """Loads a newly promoted model in the background; a broken one is logged and the old one kept."""
+
+    def __init__(self, engine: ScoringEngine, settings: Settings, on_change=None) -> None:  # noqa: ANN001
+        self.engine, self.settings, self.on_change = engine, settings, on_change
+        self.stop = threading.Event()
+
+    def reload_now(self) -> str:
+        path = model_path(self.settings)
+        bundle: ModelBundle = load_bundle(path)
+        if bundle.version != self.engine.model_version:
+            self.engine.reload(bundle)
+            log.info("model %s loaded from %s", bundle.version, path)
+            if self.on_change:
+                self.on_change(bundle.version)
+        return self.engine.model_version
+
+    def watch(self) -> None:
+        while not self.stop.wait(self.settings.reload_interval_s):
+            try:
+                self.reload_now()
+            except Exception:
+                log.exception("model reload failed; keeping %s", self.engine.model_version)
+
+
+class Snapshotter:
+    """Writes the embedded state to disk periodically and at shutdown."""
+
+    def __init__(self, engine: ScoringEngine, settings: Settings) -> None:
+        self.engine, self.path = engine, settings.data_dir / "state.pkl"
+        self.interval = settings.snapshot_interval_s
+        self.stop = threading.Event()
+
+    def save(self) -> None:
+        if isinstance(self.engine.state, EmbeddedState):
+            self.engine.state.snapshot(self.path)
+
+    def watch(self) -> None:
+        while not self.stop.wait(self.interval):
+            try:
+                self.save()
+            except Exception:
+                log.exception("state snapshot failed")

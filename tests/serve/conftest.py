@@ -1,0 +1,57 @@
+"""A small trained model (once per session) and apps built around it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from features.state import EmbeddedState
+from models.bundle import load_bundle
+from risk.datasets import ORDERS, OUTCOMES, normalise
+from serve.config import Settings
+from serve.decision_log import SQLiteDecisionLog
+from serve.engine import ScoringEngine
+from serve.main import create_app
+from training.simulator import simulate
+from training.train import TrainConfig, train
+
+KEYS = {"checkout-key-1": "checkout", "analyst-key-1": "analyst", "admin-key-0001": "admin"}
+CHECKOUT = {"X-API-Key": "checkout-key-1"}
+ANALYST = {"X-API-Key": "analyst-key-1"}
+ADMIN = {"Authorization": "Bearer admin-key-0001"}
+
+
+def train_model(path: Path, seed: int) -> Path:
+    orders, outcomes = simulate(30_000, 50, seed)
+    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
+    config = TrainConfig(as_of=pd.Timestamp("2026-02-15T00:00:00Z"), maturity=timedelta(days=20), valid_days=7,
+                         fraud_params={"n_estimators": 40}, regret_params={"n_estimators": 40}, seed=seed)
+    train(orders, outcomes, config, lambda message: None).bundle.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    return train_model(tmp_path_factory.mktemp("model"), seed=3)
+
+
+@pytest.fixture(scope="session")
+def other_model_dir(tmp_path_factory) -> Path:
+    return train_model(tmp_path_factory.mktemp("model_b"), seed=4)
+
+
+def make_client(model_dir: Path, tmp_path: Path, state=None, **settings) -> TestClient:  # noqa: ANN001
+    config = Settings(model_dir=model_dir, data_dir=tmp_path, api_keys=KEYS, **settings)
+    engine = ScoringEngine(load_bundle(model_dir), state or EmbeddedState(),
+                           SQLiteDecisionLog(tmp_path / "decisions.sqlite"), fallback=config.fallback_decision)
+    return TestClient(create_app(config, engine), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(model_dir, tmp_path) -> TestClient:
+    with make_client(model_dir, tmp_path) as test_client:
+        yield test_client
