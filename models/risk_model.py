@@ -43,6 +43,7 @@ class RiskModel:
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
         early_stopping_rounds: int = 50,
+        metric: str = "average_precision",
         pos_weight: float | None = None,
         seed: int = 7,
         num_threads: int = 2,
@@ -55,6 +56,7 @@ class RiskModel:
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.early_stopping_rounds = early_stopping_rounds
+        self.metric = metric  # for early stopping; ranking metrics, since the margin is calibrated afterwards
         self.pos_weight = pos_weight
         self.seed = seed
         self.num_threads = num_threads
@@ -62,12 +64,12 @@ class RiskModel:
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "num_leaves", "learning_rate", "n_estimators", "min_child_samples", "subsample", "colsample_bytree",
-            "reg_lambda", "early_stopping_rounds", "pos_weight", "seed", "num_threads")}
+            "reg_lambda", "early_stopping_rounds", "metric", "pos_weight", "seed", "num_threads")}
 
     def _lgb_params(self) -> dict[str, Any]:
         return {
             "objective": "binary",
-            "metric": "auc",  # early stopping on ranking: the weighted margin is calibrated afterwards
+            "metric": self.metric,
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples,
