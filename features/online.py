@@ -124,6 +124,10 @@ class OnlineFeatures:
                 append(result)
         return features, self._writes(order, t, keys)
 
+    def writes_for(self, order: Order) -> Writes:
+        """The writes that record an order, without computing its features (replaying a log)."""
+        return self._writes(order, to_us(order.created_at), entity_keys(row_from_order(order)))
+
     def row_features_only(self, order: Order) -> list[float]:
         """The order's own-field features, for when the state cannot be read (degraded scoring)."""
         row = row_from_order(order)

@@ -56,6 +56,9 @@ EXPORT_FORMATS = ("parquet", "csv")
 _T = TypeVar("_T")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class DecisionLogUnavailable(RiskError):
     """The decision log cannot be reached or written: the service must not answer without it."""
 
@@ -178,6 +181,15 @@ class DecisionLog(ABC):
         _write_atomically(directory / f"outcomes.{fmt}", lambda path: write_outcomes(outcomes_frame, path))
         return len(orders_frame), len(outcomes_frame)
 
+    def read_since(self, recorded_after: datetime | None) -> tuple[list[dict[str, Any]], list[Outcome]]:
+        """Orders (contract dicts, by created_at) and outcomes recorded after a moment (all if None).
+
+        What a restarted process replays into its feature state on top of its last snapshot.
+        """
+        orders, outcomes = self._read_all(recorded_after or _EPOCH)
+        return [order for _, order in orders], [
+            Outcome(order_id=o[0], kind=o[1], reported_at=_as_utc(o[2]), source=o[3]) for o in outcomes]
+
     @abstractmethod
     def count(self) -> int:
         """The number of decisions stored."""
@@ -201,7 +213,7 @@ class DecisionLog(ABC):
         """Insert the rows absent, in one transaction; the number inserted."""
 
     @abstractmethod
-    def _read_all(self) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
+    def _read_all(self, since: datetime = _EPOCH) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
         """(order_id, order dict) of every decision and (order_id, kind, reported_at, source) of every outcome."""
 
     def __enter__(self) -> DecisionLog:
@@ -301,7 +313,7 @@ class SQLiteDecisionLog(DecisionLog):
 
         return self._run("record_outcomes", insert)
 
-    def _read_all(self) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
+    def _read_all(self, since: datetime = _EPOCH) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
         with self._lock:
             if self._conn is None:
                 raise DecisionLogUnavailable(f"SQLite decision log at {self.path} is closed")
@@ -311,9 +323,12 @@ class SQLiteDecisionLog(DecisionLog):
             raise self._unavailable("export", exc) from exc
         try:
             conn.execute("BEGIN")  # one read snapshot for both tables
-            orders = conn.execute("SELECT order_id, order_json FROM decisions ORDER BY created_at, order_id").fetchall()
+            after = _utc_text(since)
+            orders = conn.execute("SELECT order_id, order_json FROM decisions WHERE recorded_at > ? "
+                                  "ORDER BY created_at, order_id", (after,)).fetchall()
             outcomes = conn.execute(
-                "SELECT order_id, kind, reported_at, source FROM outcomes ORDER BY reported_at, order_id, kind"
+                "SELECT order_id, kind, reported_at, source FROM outcomes WHERE recorded_at > ? "
+                "ORDER BY reported_at, order_id, kind", (after,)
             ).fetchall()
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -414,11 +429,12 @@ class PostgresDecisionLog(DecisionLog):
         self._sql_insert = sql.SQL(_PG_INSERT).format(decisions=decisions)
         self._sql_insert_outcomes = sql.SQL(_PG_INSERT_OUTCOMES).format(outcomes=outcomes)
         self._sql_count = sql.SQL("SELECT count(*) FROM {decisions}").format(decisions=decisions)
-        self._sql_orders = sql.SQL("SELECT order_id, order_json FROM {decisions} ORDER BY created_at, order_id").format(
-            decisions=decisions
-        )
+        self._sql_orders = sql.SQL(
+            "SELECT order_id, order_json FROM {decisions} WHERE recorded_at > %s ORDER BY created_at, order_id"
+        ).format(decisions=decisions)
         self._sql_outcomes = sql.SQL(
-            "SELECT order_id, kind, reported_at, source FROM {outcomes} ORDER BY reported_at, order_id, kind"
+            "SELECT order_id, kind, reported_at, source FROM {outcomes} WHERE recorded_at > %s "
+            "ORDER BY reported_at, order_id, kind"
         ).format(outcomes=outcomes)
         self._run("opening", lambda conn: None)  # connect and create the tables now: fail at start-up, not later
 
@@ -482,7 +498,7 @@ class PostgresDecisionLog(DecisionLog):
         columns = [list(column) for column in zip(*rows, strict=True)]
         return int(self._run("record_outcomes", lambda c: c.execute(self._sql_insert_outcomes, columns).rowcount))
 
-    def _read_all(self) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
+    def _read_all(self, since: datetime = _EPOCH) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]]]:
         psycopg = self._psycopg
         with self._lock:
             if self._closed:
@@ -493,8 +509,8 @@ class PostgresDecisionLog(DecisionLog):
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot for both tables
                 conn.read_only = True
                 with conn.transaction():
-                    orders = conn.execute(self._sql_orders).fetchall()
-                    outcomes = conn.execute(self._sql_outcomes).fetchall()
+                    orders = conn.execute(self._sql_orders, (since,)).fetchall()
+                    outcomes = conn.execute(self._sql_outcomes, (since,)).fetchall()
         except psycopg.Error as exc:
             raise self._unavailable("export", exc) from exc
         return orders, outcomes
@@ -605,6 +621,12 @@ def _redacted(url: str) -> str:
     parts = urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+def _as_utc(value: Any) -> datetime:
+    """A stored reported_at (datetime from PostgreSQL, text from SQLite) as an aware datetime."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(UTC)
 
 
 def _utc_text(moment: datetime) -> str:

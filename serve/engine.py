@@ -181,6 +181,26 @@ class ScoringEngine:
             log.error("state update failed after the decision was logged", extra={"order_id": order_id,
                                                                                   "error": exc.message})
 
+    def catch_up(self, orders: list[dict], outcomes: list[Outcome]) -> tuple[int, int]:
+        """Apply logged orders and outcomes the state has not seen (after a restart from a snapshot).
+
+        Idempotent: an order the state already holds is skipped, and an outcome's label
+        counts once per order whatever the number of times it is replayed.
+        """
+        applied = 0
+        for data in orders:
+            order = Order.model_validate(data)
+            if self.state.order(order.order_id) is None:
+                self.state.apply(self.online.writes_for(order))
+                applied += 1
+        fed = 0
+        for outcome in outcomes:
+            writes = self.online.outcome_writes(outcome.order_id, outcome.kind, to_us(outcome.reported_at))
+            if writes is not None:
+                self.state.apply(writes)
+                fed += 1
+        return applied, fed
+
     def record_outcomes(self, outcomes: list[Outcome]) -> int:
         """Store outcomes durably, then feed them to the label-aware features."""
         stored = self.decisions.record_outcomes([o.model_dump(mode="json") for o in outcomes])

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from features.state import EmbeddedState, FeatureState
@@ -44,12 +45,29 @@ def open_state(settings: Settings) -> FeatureState:
     return EmbeddedState()
 
 
+SNAPSHOT_MARGIN_S = 300.0  # replay a little before the snapshot's time: replaying is idempotent, missing is not
+
+
 def build_engine(settings: Settings) -> ScoringEngine:
     bundle = load_bundle(model_path(settings))
     shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     decisions = open_decision_log(settings.database_url, settings.data_dir / "decisions.sqlite")
-    return ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
+    engine = ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
+    if isinstance(engine.state, EmbeddedState):
+        catch_up_from_log(engine, settings.data_dir / "state.pkl")
+    return engine
+
+
+def catch_up_from_log(engine: ScoringEngine, snapshot: Path) -> None:
+    """The in-process state loses nothing on restart: what the log holds beyond the snapshot is replayed."""
+    since = None
+    if snapshot.exists():
+        since = datetime.fromtimestamp(snapshot.stat().st_mtime - SNAPSHOT_MARGIN_S, tz=UTC)
+    orders, outcomes = engine.decisions.read_since(since)
+    applied, fed = engine.catch_up(orders, outcomes)
+    if applied or fed:
+        log.info("feature state caught up from the decision log: %d orders, %d outcomes", applied, fed)
 
 
 def api_keys(settings: Settings) -> dict[str, str]:

@@ -175,3 +175,29 @@ def test_openapi_documents_the_errors(client):
     schema = client.get("/openapi.json").json()
     score = schema["paths"]["/v1/orders/score"]["post"]
     assert {"401", "403", "409", "422"} <= set(score["responses"])
+
+
+def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
+    """Orders scored after the last snapshot come back from the decision log on restart."""
+    from fastapi.testclient import TestClient
+
+    from serve.config import Settings
+    from serve.main import create_app
+    from tests.serve.conftest import KEYS
+
+    settings = Settings(model_dir=model_dir, data_dir=tmp_path, api_keys=KEYS, snapshot_interval_s=3600)
+    with TestClient(create_app(settings)) as first:
+        for i in range(3):
+            order = make_order(order_id=f"r{i}", created_at=f"2026-11-24T10:0{i}:00Z")
+            assert first.post("/v1/orders/score", json=order, headers=CHECKOUT).status_code == 200
+        first.post("/v1/outcomes", json={"order_id": "r0", "kind": "confirmed_fraud",
+                                         "reported_at": "2026-11-24T10:05:00Z"}, headers=CHECKOUT)
+    (tmp_path / "state.pkl").unlink()  # as if the process died before any snapshot
+    with TestClient(create_app(settings)) as second:
+        order = make_order(order_id="r9", created_at="2026-11-24T10:30:00Z")
+        decision = second.post("/v1/orders/score", json=order, headers=CHECKOUT)
+        assert decision.status_code == 200
+        state = second.app.state.engine.state
+        (orders, labels), _, _ = state.fetch([("orders:card:card_fp_33aa", 10**18, False),
+                                              ("labels:card:card_fp_33aa", 10**18, True)], [])
+        assert orders[0] == 4 and labels[0] == 1  # three replayed orders + r9, and the fraud report once
