@@ -70,3 +70,23 @@ def test_features_writes_one_row_per_order(examples, tmp_path):
     features = pd.read_parquet(out)
     assert list(features["order_id"]) == ["ord_8f2c1a", "ord_8f2c1b", "ord_8f2c1c"]
     assert features.loc[1, "order_count_by_seller_1h"] == 1
+
+
+def test_export_without_a_log_is_a_clear_error(tmp_path):
+    result = run_cli("export", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "no decision log" in result.stderr
+
+
+def test_export_writes_the_log_as_contract_tables(tmp_path, examples):
+    import json
+
+    from serve.decision_log import SQLiteDecisionLog
+
+    order = json.loads((examples / "order.json").read_text())
+    with SQLiteDecisionLog(tmp_path / "decisions.sqlite") as log:
+        log.record(order["order_id"], "h", pd.Timestamp(order["created_at"]).to_pydatetime(), order, None,
+                   {"decision": "approve"}, "m1")
+        log.record_outcomes([json.loads((examples / "outcome.json").read_text())])
+    assert main(["export", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    assert list(read_orders(tmp_path / "out" / "orders.parquet")["order_id"]) == ["ord_8f2c1a"]
+    assert len(read_outcomes(tmp_path / "out" / "outcomes.parquet")) == 1
