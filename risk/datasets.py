@@ -141,22 +141,24 @@ def normalise(frame: pd.DataFrame, table: _Table, source: str = "<frame>") -> pd
 # ---- reading and writing files ----------------------------------------------------------
 
 
-def _read(path: Path, table: _Table) -> pd.DataFrame:
+def read_frame(path: str | Path, csv_dtype: Any = str) -> pd.DataFrame:
+    """A table file as it is (.parquet, or .csv read with `csv_dtype`); unreadable is one clear line."""
+    path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-        elif suffix == ".csv":
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        else:
-            raise DataError(f"{path}: unknown format {suffix!r}; use .parquet or .csv")
-    except DataError:
-        raise
+            return pd.read_parquet(path)
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=csv_dtype, keep_default_na=False, na_values=[""])
     except Exception as exc:  # pyarrow and the csv parser raise many kinds
         raise DataError(f"{path}: cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
-    return normalise(raw, table, source=str(path))
+    raise DataError(f"{path}: unknown format {suffix!r}; use .parquet or .csv")
+
+
+def _read(path: Path, table: _Table) -> pd.DataFrame:
+    return normalise(read_frame(path), table, source=str(path))
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
 
+from risk.datasets import read_frame
 from risk.errors import DataError, InvalidInput
 from risk.labels import DEFAULT_MATURITY, labels_as_of
 from risk.policy import DECISION_CODES, Costs, decision_costs, decision_rates
@@ -62,21 +63,7 @@ class Evaluation:
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """Predictions (order_id, fraud_score, regret_score, decision) from .parquet or .csv."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix == ".csv":
-            frame = pd.read_csv(path, dtype={"order_id": str, "decision": str})
-        else:
-            raise DataError(f"{path}: unknown format {suffix!r}; use .parquet or .csv")
-    except DataError:
-        raise
-    except Exception as exc:  # pyarrow and the csv parser raise many kinds
-        raise DataError(f"{path}: cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
+    frame = read_frame(path, csv_dtype={"order_id": str, "decision": str})
     return check_predictions(frame, source=str(path))
 
 

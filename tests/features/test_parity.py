@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,6 +10,7 @@ from features.online import OnlineFeatures
 from features.replay import replay
 from features.state import EmbeddedState
 from risk.datasets import ORDERS, OUTCOMES, normalise
+from tests.features.parity import assert_same_features
 from training.simulator import simulate
 
 
@@ -18,19 +18,6 @@ from training.simulator import simulate
 def simulated() -> tuple[pd.DataFrame, pd.DataFrame]:
     orders, outcomes = simulate(20_000, 30, 11)
     return normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
-
-
-def assert_same_features(batch: pd.DataFrame, online: pd.DataFrame) -> None:
-    assert list(batch["order_id"]) == list(online["order_id"])
-    b = batch.drop(columns="order_id").to_numpy()
-    o = online.drop(columns="order_id").to_numpy()
-    same = np.isclose(b, o, rtol=1e-9, atol=0.0) | (np.isnan(b) & np.isnan(o))
-    if not same.all():
-        rows, cols = np.nonzero(~same)
-        names = batch.columns[1:]
-        pairs = zip(rows[:5], cols[:5], strict=True)
-        examples = [(batch["order_id"].iat[r], names[c], b[r, c], o[r, c]) for r, c in pairs]
-        pytest.fail(f"{len(rows)} values differ, e.g. (order, feature, batch, online): {examples}")
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import pytest
 import redis
 
@@ -27,6 +26,7 @@ from features.state import EmbeddedState, OrderRecord, StateUnavailable, Writes
 from features.state.base import LOG_RETENTION_US
 from features.state.redis_state import RedisState
 from risk.datasets import ORDERS, OUTCOMES, normalise
+from tests.features.parity import assert_same_features
 from training.simulator import simulate
 
 REDIS_URL = os.environ.get("RISK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -264,14 +264,5 @@ def test_online_on_redis_equals_batch_on_every_order(make_state):
     orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
     batch = compute_features(orders, outcomes)
     online = replay(orders, outcomes, OnlineFeatures(make_state()))
-    assert list(batch["order_id"]) == list(online["order_id"])
-    b = batch.drop(columns="order_id").to_numpy()
-    o = online.drop(columns="order_id").to_numpy()
-    same = np.isclose(b, o, rtol=1e-9, atol=0.0) | (np.isnan(b) & np.isnan(o))
-    if not same.all():
-        rows, cols = np.nonzero(~same)
-        names = batch.columns[1:]
-        examples = [(batch["order_id"].iat[r], names[c], b[r, c], o[r, c])
-                    for r, c in zip(rows[:5], cols[:5], strict=True)]
-        pytest.fail(f"{len(rows)} values differ, e.g. (order, feature, batch, online): {examples}")
+    assert_same_features(batch, online)
     assert (batch["order_count_by_card_24h"] > 0).mean() > 0.05  # not vacuous
