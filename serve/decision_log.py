@@ -255,10 +255,26 @@ class SQLiteDecisionLog(DecisionLog):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect()
             self._conn.executescript(_SQLITE_SCHEMA)
+            # Checkpoints copy the WAL back into the database; run inside a commit they put
+            # milliseconds on that request's latency, so a background thread does them.
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
         except (OSError, sqlite3.Error) as exc:
             if self._conn is not None:
                 self._conn.close()
             raise self._unavailable("opening", exc) from exc
+        self._stop = threading.Event()
+        threading.Thread(target=self._checkpoints, daemon=True, name="sqlite-checkpoints").start()
+
+    def _checkpoints(self, every_s: float = 1.0) -> None:
+        conn = None
+        while not self._stop.wait(every_s):
+            try:
+                conn = conn or self._connect()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # a busy or vanished file: the next round tries again; the WAL only grows meanwhile
+        if conn is not None:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: autocommit, each INSERT is its own transaction unless BEGIN says otherwise.
@@ -293,12 +309,15 @@ class SQLiteDecisionLog(DecisionLog):
     def _insert_decision(self, row: _DecisionRow) -> StoredDecision:
         values = (*row[:2], _utc_text(row.created_at), _utc_text(row.recorded_at), *row[4:])
 
-        def insert(conn: sqlite3.Connection) -> tuple[tuple[str, str, str], bool]:
-            inserted = conn.execute(_SQLITE_INSERT, values).rowcount == 1
-            return conn.execute(_SQLITE_GET, (row.order_id,)).fetchone(), inserted  # rows are never deleted
+        def insert(conn: sqlite3.Connection) -> tuple[str, str, str] | None:
+            if conn.execute(_SQLITE_INSERT, values).rowcount == 1:
+                return None  # ours was stored: no need to read it back
+            return conn.execute(_SQLITE_GET, (row.order_id,)).fetchone()  # rows are never deleted
 
-        stored, inserted = self._run("record", insert)
-        return StoredDecision(stored[0], stored[1], json.loads(stored[2]), inserted)
+        stored = self._run("record", insert)
+        if stored is None:
+            return StoredDecision(row.order_id, row.body_hash, json.loads(row.decision_json), inserted=True)
+        return StoredDecision(stored[0], stored[1], json.loads(stored[2]), inserted=False)
 
     def _insert_outcomes(self, rows: list[_OutcomeRow]) -> int:
         values = [(r.order_id, r.kind, _utc_text(r.reported_at), r.source, _utc_text(r.recorded_at)) for r in rows]
@@ -347,6 +366,7 @@ class SQLiteDecisionLog(DecisionLog):
             return False
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
