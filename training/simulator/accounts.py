@@ -24,6 +24,9 @@ from .geo import (
 )
 from .ids import IdAllocator
 
+REGRET_PROPENSITY_SIGMA = 1.4  # spread of personal regret log-odds: serial refunders
+NEW_SELLER_SHARE = .10
+
 
 @dataclass(frozen=True)
 class Buyers:
@@ -84,23 +87,52 @@ def email_domains(rng: np.random.Generator, country: np.ndarray, genuine: bool) 
     return domain.astype(np.int16)
 
 
+NEW_BUYER_SHARE = .15  # genuine accounts signing up during the window
+YOUNG = 30 * DAY        # accounts younger than this have a sign-up's thin profile
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What an account shows about itself, as a function of its age only."""
+
+    followers: np.ndarray
+    following: np.ndarray
+    email_verified: np.ndarray
+    phone_verified: np.ndarray
+
+
+def account_profiles(rng: np.random.Generator, age: np.ndarray) -> Profile:
+    """Audience and verification of accounts of the given ages (ns, negative for sign-ups).
+
+    Genuine and fraud accounts draw from this same law: fraudsters buy or age
+    accounts, so an old account with followers and a verified e-mail is no proof
+    of honesty, and a fresh unverified one no proof of fraud.
+    """
+    n = age.size
+    seniority = np.clip(age / (365 * DAY), 0, 1)
+    young = age < YOUNG
+    followers = np.where(rng.random(n) < .12, 0, 60 * np.exp(1.6 * rng.standard_normal(n)))
+    followers = np.where(young, rng.geometric(.2, n) - 1, followers).astype(np.int64)
+    following = (150 * np.exp(rng.standard_normal(n)) * np.where(young, .1, 1)).astype(np.int64)
+    return Profile(followers=followers, following=following,
+                   email_verified=bernoulli(rng, .6 + .35 * seniority, n),
+                   phone_verified=bernoulli(rng, .3 + .45 * seniority, n))
+
+
 def build_buyers(
     rng: np.random.Generator, ids: IdAllocator, n: int, window: Window, tier_medians: np.ndarray
 ) -> Buyers:
-    """Genuine buyers: mostly established accounts, 8% signing up during the window.
+    """Genuine buyers: mostly established accounts, 15% signing up during the window.
 
     Sign-ups get a provisional creation time; `settle_signups` moves it to just
-    before their first order.
+    before their first order. They shop more than others (they came to buy).
     """
     country = draw_countries(rng, BUYER_COUNTRY_SHARES, n)
-    new = rng.random(n) < 0.08
+    new = rng.random(n) < NEW_BUYER_SHARE
     age = np.clip(500 * np.exp(1.0 * rng.standard_normal(n)), 1, 12 * 365) * DAY
     created = np.where(new, window.start + (rng.random(n) * window.length).astype(np.int64),
                        window.start - age.astype(np.int64))
-    seniority = np.clip((window.start - created) / (365 * DAY), 0, 1)
-    followers = np.where(rng.random(n) < .12, 0, 60 * np.exp(1.6 * rng.standard_normal(n)))
-    followers = np.where(new, rng.geometric(.2, n) - 1, followers).astype(np.int64)
-    following = (150 * np.exp(rng.standard_normal(n)) * np.where(new, .1, 1)).astype(np.int64)
+    profile = account_profiles(rng, np.where(new, -1, window.start - created))
     hidden_social = rng.random(n) < .04
     tier = rng.integers(0, N_PRICE_TIERS, n).astype(np.int8)
     return Buyers(
@@ -110,14 +142,14 @@ def build_buyers(
         home_country=country.astype(np.int16),
         country_reported=hide(rng, country.astype(np.int16), .02, -1),
         email_domain=hide(rng, email_domains(rng, country, genuine=True), .02, -1),
-        email_verified=hide(rng, bernoulli(rng, .6 + .35 * seniority, n), .02, -1),
-        phone_verified=hide(rng, bernoulli(rng, .3 + .45 * seniority, n), .03, -1),
-        followers=np.where(hidden_social, -1, followers),
-        following=np.where(hidden_social, -1, following),
-        activity=np.exp(.8 * rng.standard_normal(n)),
+        email_verified=hide(rng, profile.email_verified, .02, -1),
+        phone_verified=hide(rng, profile.phone_verified, .03, -1),
+        followers=np.where(hidden_social, -1, profile.followers),
+        following=np.where(hidden_social, -1, profile.following),
+        activity=np.exp(.8 * rng.standard_normal(n)) * np.where(new, 2.0, 1.0),
         habit_tier=tier,
         habit_amount=tier_medians[tier] * 1.15 * np.exp(.25 * rng.standard_normal(n)),
-        regret_propensity=.6 * rng.standard_normal(n),
+        regret_propensity=REGRET_PROPENSITY_SIGMA * rng.standard_normal(n),
     )
 
 
@@ -134,11 +166,17 @@ def settle_signups(buyers: Buyers, first_order_at: np.ndarray, gap: np.ndarray) 
 
 
 def fraud_accounts(
-    rng: np.random.Generator, ids: IdAllocator, created_at: np.ndarray, country: np.ndarray
+    rng: np.random.Generator, ids: IdAllocator, created_at: np.ndarray, first_use: np.ndarray,
+    country: np.ndarray,
 ) -> Buyers:
-    """Throw-away accounts made for fraud: unverified, no audience, odd e-mails."""
+    """Accounts used for fraud, made (or bought) at `created_at` and first used at `first_use`.
+
+    Their audience and verification follow the genuine law for their age; only
+    the e-mail provider (not a feature) leans towards disposable domains.
+    """
     n = created_at.size
     country = country.astype(np.int16)
+    profile = account_profiles(rng, first_use - created_at)
     return Buyers(
         account_id=ids.take("account", n),
         created_at=created_at,
@@ -146,10 +184,10 @@ def fraud_accounts(
         home_country=country,
         country_reported=hide(rng, country, .02, -1),
         email_domain=hide(rng, email_domains(rng, country, genuine=False), .02, -1),
-        email_verified=hide(rng, bernoulli(rng, .3, n), .02, -1),
-        phone_verified=hide(rng, bernoulli(rng, .08, n), .03, -1),
-        followers=(rng.geometric(.5, n) - 1).astype(np.int64),
-        following=rng.integers(0, 30, n).astype(np.int64),
+        email_verified=hide(rng, profile.email_verified, .02, -1),
+        phone_verified=hide(rng, profile.phone_verified, .03, -1),
+        followers=np.where(rng.random(n) < .04, -1, profile.followers),
+        following=profile.following,
         activity=np.zeros(n),
         habit_tier=np.zeros(n, dtype=np.int8),
         habit_amount=np.full(n, np.nan),
@@ -158,9 +196,9 @@ def fraud_accounts(
 
 
 def build_sellers(rng: np.random.Generator, ids: IdAllocator, n: int, window: Window) -> Sellers:
-    """Sellers: heavy-tailed audiences, big ones verified, 6% brand new."""
+    """Sellers: heavy-tailed audiences, big ones verified, 10% brand new."""
     country = draw_countries(rng, SELLER_COUNTRY_SHARES, n)
-    new = rng.random(n) < .06
+    new = rng.random(n) < NEW_SELLER_SHARE
     new_from = window.start - 14 * DAY
     new_created = new_from + (rng.random(n) * (window.end - DAY - new_from)).astype(np.int64)
     age = np.maximum(600 * np.exp(.8 * rng.standard_normal(n)), 20) * DAY
@@ -183,9 +221,13 @@ def build_sellers(rng: np.random.Generator, ids: IdAllocator, n: int, window: Wi
 def colluding_sellers(
     rng: np.random.Generator, ids: IdAllocator, created_at: np.ndarray, country: np.ndarray
 ) -> Sellers:
-    """Brand-new seller accounts set up by a fraud ring to receive its money."""
+    """Seller accounts set up (or bought) by a fraud ring to receive its money.
+
+    They look like ordinary small sellers: a bought or farmed audience of a few
+    hundred, no badge.
+    """
     n = created_at.size
-    followers = (30 * np.exp(rng.standard_normal(n))).astype(np.int64)
+    followers = (300 * np.exp(1.3 * rng.standard_normal(n))).astype(np.int64)
     return Sellers(
         account_id=ids.take("account", n),
         created_at=created_at,

@@ -16,6 +16,7 @@ from .sampling import choose_in_groups
 from .tables import copy_rows
 
 HOUSEHOLD_SHARE = .04  # buyers living with another buyer
+FOREIGN_CARD_SHARE = .05  # expats and cross-border banking: card issued outside the home country
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def _own_belongings(rng: np.random.Generator, ids: IdAllocator, buyers: Buyers, 
     """Everything bought or set up by each buyer alone."""
     n = buyers.account_id.size
     card_of, card_owner = runs(np.where(rng.random(n) < .72, 1, 2))
-    card_country = mostly_home(rng, buyers.home_country[card_owner], .03)
+    card_country = mostly_home(rng, buyers.home_country[card_owner], FOREIGN_CARD_SHARE)
     device_of, device_owner = runs(rng.choice([1, 2, 3], size=n, p=[.55, .35, .10]))
     address_of, address_owner = runs(np.where(rng.random(n) < .85, 1, 2))
     return Belongings(

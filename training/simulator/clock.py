@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MILLISECOND = 10**6
 SECOND = 10**9
 MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE

@@ -5,7 +5,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .fraud_cards import card_testing, stolen_cards
+from .fraud_crews import build_crews
 from .fraud_identity import account_takeover, new_account_high_value
+from .fraud_kit import Crowd, FraudScene
 from .fraud_rings import fraud_rings
 from .ids import IdAllocator
 from .schema import Batch
@@ -19,7 +21,7 @@ PATTERN_SHARES: dict[str, float] = {
     "fraud_ring": .15,
     "new_account_high_value": .15,
 }
-Generator = Callable[[np.random.Generator, World, IdAllocator, int], Batch]
+Generator = Callable[[np.random.Generator, World, IdAllocator, FraudScene, int], Batch]
 GENERATORS: dict[str, Generator] = {
     "stolen_card": stolen_cards,
     "card_testing": card_testing,
@@ -39,12 +41,13 @@ def fraud_counts(n_orders: int) -> dict[str, int]:
 
 def fraud_orders(
     rng: np.random.Generator, world: World, ids: IdAllocator, counts: dict[str, int],
-    progress: Callable[[str], None],
+    crowd: Crowd, progress: Callable[[str], None],
 ) -> list[Batch]:
-    """One batch per pattern with orders to generate."""
+    """One batch per pattern with orders to generate; the crews work across patterns."""
+    scene = FraudScene(crews=build_crews(rng, ids, sum(counts.values())), crowd=crowd)
     batches = []
     for name, n in counts.items():
         if n > 0:
-            batches.append(GENERATORS[name](rng, world, ids, n))
+            batches.append(GENERATORS[name](rng, world, ids, scene, n))
             progress(f"fraud: {n:,} {name} orders")
     return batches

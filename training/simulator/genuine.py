@@ -1,10 +1,11 @@
 """Genuine orders: buyers shopping from posts in their price band, at human hours.
 
-Draw order: buyer (by activity) -> post (same country 85%, in the buyer's usual
-price tier 75%, by post appeal) -> time (the post's attention decay, thinned by
-the buyer's local diurnal and weekly cycle). Buyers reuse their own cards,
-devices and addresses, with a little genuine novelty (new phone, travel, gifts)
-so that novelty alone is not proof of fraud.
+Draw order: buyer (by activity) -> post (30% from the buyer's favourite seller,
+else same country 85%, in the buyer's usual price tier 75%, by post appeal) ->
+time (the post's attention decay, thinned by the buyer's local diurnal and
+weekly cycle). Buyers reuse their own cards, devices and addresses, with
+genuine novelty (new phone or browser 2%, travel 5%, gifts to a new address 8%)
+so that novelty or a mismatch in one row is no proof of fraud.
 """
 
 import numpy as np
@@ -33,6 +34,10 @@ from .world import World
 HABITUAL_TIER_SHARE = .75
 DOMESTIC_SHARE = .85
 OUTSIDE_POST_SHARE = .10
+REPEAT_SHARE = .30        # orders from the buyer's favourite seller
+NEW_DEVICE_SHARE = .02    # a phone or browser never seen before
+ABROAD_SHARE = .05        # travelling: an IP in another country
+GIFT_SHARE = .08          # shipped to someone else's (new) address
 QUANTITIES = np.array([1, 2, 3, 4, 5])
 QUANTITY_WEIGHTS = np.array([.80, .13, .04, .02, .01])
 
@@ -50,7 +55,14 @@ def choose_posts(rng: np.random.Generator, world: World, buyer: np.ndarray) -> n
                                 buyer_country * N_PRICE_TIERS + tier, len(COUNTRIES) * N_PRICE_TIERS)
     anywhere = choose_in_groups(rng, post_tier, weight, tier, N_PRICE_TIERS)
     anywhere = np.where(anywhere < 0, choose_weighted(rng, weight, n), anywhere)
-    return np.where((rng.random(n) < DOMESTIC_SHARE) & (domestic >= 0), domestic, anywhere)
+    post = np.where((rng.random(n) < DOMESTIC_SHARE) & (domestic >= 0), domestic, anywhere)
+    n_sellers, seller = world.sellers.account_id.size, posts.seller.astype(np.int64)
+    favourite = world.favourite_seller[buyer].astype(np.int64)
+    in_tier = choose_in_groups(rng, seller * N_PRICE_TIERS + post_tier, weight, favourite * N_PRICE_TIERS + tier,
+                               n_sellers * N_PRICE_TIERS)
+    any_tier = choose_in_groups(rng, seller, weight, favourite, n_sellers)
+    favourite_post = np.where(in_tier >= 0, in_tier, any_tier)
+    return np.where((rng.random(n) < REPEAT_SHARE) & (favourite_post >= 0), favourite_post, post)
 
 
 def purchase_times(
@@ -119,16 +131,16 @@ def _session(
     rng: np.random.Generator, world: World, ids: IdAllocator, batch: Batch,
     buyer: np.ndarray, post_created: np.ndarray, in_post: np.ndarray,
 ) -> None:
-    """Own devices (1.5% a brand-new one); home IP, carrier IP, or abroad (3%)."""
+    """Own devices (2% a brand-new one); home IP, carrier IP, or abroad (5%)."""
     owned, n = world.belongings, buyer.size
     device = owned.device_of.pick(rng, buyer, .7)
     device_id, channel = owned.device_id[device], owned.device_channel[device]
-    new_device = rng.random(n) < .015
+    new_device = rng.random(n) < NEW_DEVICE_SHARE
     device_id = device_id.copy()
     device_id[new_device] = ids.take("device", int(new_device.sum()))
     channel = np.where(new_device, rng.integers(0, 2, n), channel)
     home = world.buyers.home_country[buyer]
-    source = rng.choice(3, size=n, p=[.58, .39, .03])
+    source = rng.choice(3, size=n, p=[.57, .38, ABROAD_SHARE])
     ip = np.where(source == 0, owned.home_ip[buyer],
                   world.carriers.draw(rng, np.where(source == 2, mostly_home(rng, home, 1.0), home)))
     seconds = 1.0 + 150.0 * np.exp(1.6 * rng.standard_normal(n))
@@ -139,11 +151,11 @@ def _shipping(
     rng: np.random.Generator, world: World, ids: IdAllocator,
     batch: Batch, buyer: np.ndarray, digital: np.ndarray,
 ) -> None:
-    """Own addresses, 4% gifts to a new address; the first address is the billing one."""
+    """Own addresses, 8% gifts to a new address (10% abroad); the first address is the billing one."""
     owned, n = world.belongings, buyer.size
     address = owned.address_of.pick(rng, buyer, .85)
     address_id, country = owned.address_id[address].copy(), owned.address_country[address]
-    gift = rng.random(n) < .04
+    gift = rng.random(n) < GIFT_SHARE
     address_id[gift] = ids.take("address", int(gift.sum()))
     country = np.where(gift, mostly_home(rng, world.buyers.home_country[buyer], .1), country)
     first = address == owned.address_of.first[buyer]

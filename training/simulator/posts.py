@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .accounts import Sellers, bernoulli, hide
-from .catalog import CATEGORY_SHARES, RESALEABLE, digital_flags, listed_prices, price_tiers
+from .catalog import CATEGORY_SHARES, digital_flags, listed_prices, price_tiers
 from .clock import DAY, NAT, Window
 from .ids import IdAllocator
 from .sampling import choose_weighted
@@ -130,15 +130,3 @@ def engagement_at(posts: Posts, post: np.ndarray, t: np.ndarray) -> Engagement:
         replies=report(np.floor(likes * posts.reply_rate[post])),
     )
 
-
-def fraud_post_weights(posts: Posts, target: str) -> np.ndarray:
-    """How attractive each post is to a fraud pattern.
-
-    `resale`: goods that turn into cash (electronics, gift cards), the dearer the
-    better; `cheap`: items under $10, ideal to test cards; `any`: popularity.
-    """
-    if target == "resale":
-        return posts.appeal * RESALEABLE[posts.category] * posts.price
-    if target == "cheap":
-        return posts.appeal * (posts.price <= 1000)
-    return posts.appeal

@@ -9,6 +9,7 @@ import pandas as pd
 from .clock import DAY, Window
 from .frame import ID_PREFIXES, order_ids, orders_frame, outcomes_frame, truth_frame
 from .fraud import fraud_counts, fraud_orders
+from .fraud_kit import Crowd
 from .genuine import fill_genuine, plan_genuine, settle_buyers
 from .ids import IdAllocator, draw_salts
 from .outcomes import draw_outcomes
@@ -79,7 +80,9 @@ def _orders(
     world = replace(world, buyers=settle_buyers(rng, world.buyers, buyer, t))
     batches = [fill_genuine(rng, world, ids, buyer, post, t)]
     report(f"genuine: {buyer.size:,} orders")
-    batches += fraud_orders(rng, world, ids, counts, report)
+    by_time = np.argsort(t, kind="stable")
+    crowd = Crowd(t=t[by_time], post=post[by_time], buyer=buyer[by_time])
+    batches += fraud_orders(rng, world, ids, counts, crowd, report)
     return merge_by_time(batches)
 
 
