@@ -192,17 +192,44 @@ class EmbeddedState(FeatureState):
             return len(old)
 
     def snapshot(self, path: Path) -> None:
-        """Write the whole state atomically (temp file + rename), so a crash never leaves half a file."""
+        """Write the whole state atomically (temp file + rename), so a crash never leaves half a file.
+
+        Holds the state's lock throughout: for a large state that is seconds, so a live
+        service uses `snapshot_in_background` and keeps this for shutdown.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
         with self.lock:
-            payload = (SNAPSHOT_VERSION, self.logs, self.sets, self.seen_at, self.orders, self.labelled,
-                       self.newest_us)
-            with open(tmp, "wb") as handle:
-                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._write(path)
+
+    def snapshot_in_background(self, path: Path) -> int | None:
+        """Snapshot from a forked child (copy-on-write memory): the lock is held for the fork only.
+
+        Returns the child's pid (reap it with os.waitpid), or None where fork is not available.
+        """
+        if not hasattr(os, "fork"):
+            self.snapshot(path)
+            return None
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            pid = os.fork()
+            if pid == 0:  # the child: a frozen copy of the state, nothing else to do but write it
+                code = 0
+                try:
+                    self._write(path)
+                except BaseException:
+                    code = 1
+                os._exit(code)
+        return pid
+
+    def _write(self, path: Path) -> None:
+        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+        payload = (SNAPSHOT_VERSION, self.logs, self.sets, self.seen_at, self.orders, self.labelled, self.newest_us)
+        with open(tmp, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
 
     @classmethod

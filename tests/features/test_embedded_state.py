@@ -39,3 +39,16 @@ def test_missing_or_foreign_snapshot_is_a_clear_error(tmp_path):
     (tmp_path / "old.pkl").write_bytes(pickle.dumps((1, {}, {}, {}, set(), 0)))
     with pytest.raises(DataError, match="snapshot version 1"):
         EmbeddedState.load(tmp_path / "old.pkl")
+
+
+def test_background_snapshot_writes_the_same_state(tmp_path):
+    import os
+
+    state = EmbeddedState()
+    state.apply(Writes(appends=[("orders:card:c", 5, (1, 10)), ("orders:card:c", 9, (1, 20))], seen=[("s", 3)]))
+    pid = state.snapshot_in_background(tmp_path / "state.pkl")
+    if pid is not None:
+        assert os.waitpid(pid, 0)[1] == 0
+    restored = EmbeddedState.load(tmp_path / "state.pkl")
+    query = ([("orders:card:c", 10, False)], ["s"])
+    assert restored.fetch(*query) == state.fetch(*query)
