@@ -59,8 +59,8 @@ class _Nodes:
 class PathExplainer:
     """Contributions of each feature to a booster's raw score for one row."""
 
-    def __init__(self, booster: lgb.Booster) -> None:
-        dump = booster.dump_model()
+    def __init__(self, booster: lgb.Booster | None, n_features: int = 0) -> None:
+        dump = booster.dump_model() if booster is not None else {"tree_info": [], "feature_names": [""] * n_features}
         nodes = _Nodes([], [], [], [], [], [], [], [], [], [])
         roots = [nodes.add(tree["tree_structure"]) for tree in dump["tree_info"]]
         self.n_features = len(dump["feature_names"])

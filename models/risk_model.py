@@ -99,8 +99,9 @@ class RiskModel:
         if X.shape[1] != len(feature_names):
             raise InvalidInput(f"X has {X.shape[1]} columns but {len(feature_names)} feature names")
         positives = y.sum()
+        self.feature_names_ = list(feature_names)
         if positives == 0 or positives == len(y):
-            raise InvalidInput(f"training labels are all {int(y[0])}: nothing to learn (need both classes)")
+            return self._fit_constant(np.concatenate([y, y_valid]))
         weight = self.pos_weight if self.pos_weight is not None else math.sqrt((len(y) - positives) / positives)
         categorical_idx = [feature_names.index(c) for c in categorical if c in feature_names]
         train = lgb.Dataset(X, y, weight=np.where(y == 1, weight, 1.0), feature_name=list(feature_names),
@@ -116,6 +117,25 @@ class RiskModel:
         self.calibrator_, self.calibration_scores_ = choose_calibrator(margin, y_valid, seed=self.seed)
         return self
 
+    def _fit_constant(self, y: np.ndarray) -> RiskModel:
+        """One class only (a data set without regret outcomes, say): the observed rate, for every order.
+
+        Scoring still works and says nothing; the trees come once both classes exist.
+        """
+        self.booster_ = None
+        self.pos_weight_ = 1.0
+        rate = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
+        self.calibrator_ = Calibrator("platt", a=0.0, b=math.log(rate / (1 - rate)))
+        self.calibration_scores_ = {}
+        return self
+
+    @property
+    def trees(self) -> int:
+        """How many trees the model uses (0 for a constant model)."""
+        if self.booster_ is None:
+            return 0
+        return self.booster_.best_iteration or self.booster_.current_iteration()
+
     def _check(self, X: np.ndarray) -> None:
         if not hasattr(self, "booster_"):
             raise NotFitted("this RiskModel is not fitted: call fit() or RiskModel.load()")
@@ -124,6 +144,8 @@ class RiskModel:
 
     def predict_margin(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
         self._check(X)
+        if self.booster_ is None:
+            return np.zeros(X.shape[0])
         threads = num_threads if num_threads is not None else self.num_threads
         return self.booster_.predict(X, raw_score=True, num_threads=threads)
 
@@ -133,13 +155,16 @@ class RiskModel:
 
     def importance(self) -> dict[str, float]:
         """Total gain per feature, as a share of the whole."""
+        if self.booster_ is None:
+            return dict.fromkeys(self.feature_names_, 0.0)
         gain = self.booster_.feature_importance(importance_type="gain")
         total = gain.sum() or 1.0
         return {name: float(g / total) for name, g in zip(self.feature_names_, gain, strict=True)}
 
     def save(self, directory: Path, name: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.booster_.save_model(str(directory / f"{name}.lgb.txt"))
+        if self.booster_ is not None:
+            self.booster_.save_model(str(directory / f"{name}.lgb.txt"))
         meta = {"params": self.get_params(), "feature_names": self.feature_names_, "pos_weight": self.pos_weight_,
                 "calibrator": self.calibrator_.to_dict(), "calibration_scores": self.calibration_scores_}
         (directory / f"{name}.json").write_text(json.dumps(meta, indent=1))
@@ -148,7 +173,8 @@ class RiskModel:
     def load(cls, directory: Path, name: str) -> RiskModel:
         meta = json.loads((directory / f"{name}.json").read_text())
         model = cls(**meta["params"])
-        model.booster_ = lgb.Booster(model_file=str(directory / f"{name}.lgb.txt"))
+        trees = directory / f"{name}.lgb.txt"
+        model.booster_ = lgb.Booster(model_file=str(trees)) if trees.exists() else None
         model.feature_names_ = meta["feature_names"]
         model.pos_weight_ = meta["pos_weight"]
         model.calibrator_ = Calibrator.from_dict(meta["calibrator"])

@@ -49,7 +49,8 @@ class Loaded:
 
     @classmethod
     def of(cls, bundle: ModelBundle) -> Loaded:
-        return cls(bundle, PathExplainer(bundle.fraud.booster_), PathExplainer(bundle.regret.booster_))
+        n = len(bundle.fraud.feature_names_)
+        return cls(bundle, PathExplainer(bundle.fraud.booster_, n), PathExplainer(bundle.regret.booster_, n))
 
 
 @dataclass(frozen=True)

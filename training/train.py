@@ -107,7 +107,7 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
             feature_names=list(FEATURE_NAMES), categorical=CATEGORICAL)
         models[risk] = model
         metrics[risk] = _validation_metrics(model, data.X[valid], y[valid])
-        say(f"  {risk}: {model.booster_.best_iteration or model.booster_.current_iteration()} trees, "
+        say(f"  {risk}: {model.trees} trees, "
             f"calibration {model.calibrator_.kind}, validation AUC {metrics[risk]['roc_auc']:.4f}")
     fraud_p, regret_p = models["fraud"].predict_proba(data.X[valid]), models["regret"].predict_proba(data.X[valid])
     days = (data.valid_end - data.valid_start).total_seconds() / 86400

@@ -108,3 +108,19 @@ def test_loading_a_model_with_another_feature_schema_fails_clearly(model_dir, tm
     (copy / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(SchemaMismatch, match="retired_feature.*retrain"):
         load_bundle(copy)
+
+
+def test_a_data_set_without_regret_outcomes_trains_a_constant_regret_model(data, tmp_path):
+    orders, outcomes = data
+    fraud_only = outcomes[outcomes["kind"].isin(["fraud_chargeback", "confirmed_fraud"])]
+    bundle = train(orders, fraud_only, config(), QUIET).bundle
+    assert bundle.regret.trees == 0 and bundle.fraud.trees > 0
+    bundle.save(tmp_path / "m")
+    loaded = load_bundle(tmp_path / "m")
+    X = np.random.default_rng(1).normal(size=(5, len(FEATURE_NAMES)))
+    fraud, regret = loaded.scores(X)
+    assert np.all(regret == regret[0]) and regret[0] < 0.01
+    from models.explain import PathExplainer
+
+    contributions, raw = PathExplainer(loaded.regret.booster_, len(FEATURE_NAMES)).contributions(X[0])
+    assert raw == 0 and not contributions.any()
