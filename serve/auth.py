@@ -46,7 +46,7 @@ def require(*roles: str) -> Callable[[Request], str]:
     """A dependency admitting only keys whose role is in `roles` (admin is always admitted)."""
     allowed = set(roles) | {"admin"}
 
-    def check(request: Request) -> str:
+    async def check(request: Request) -> str:  # async: no thread-pool hop; it never blocks
         ring: KeyRing = request.app.state.keys
         role = ring.role_of(presented_key(request))
         if role is None:

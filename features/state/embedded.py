@@ -8,6 +8,7 @@ forgets order records past their retention.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import threading
@@ -215,6 +216,8 @@ class EmbeddedState(FeatureState):
         with self.lock:
             pid = os.fork()
             if pid == 0:  # the child: a frozen copy of the state, nothing else to do but write it
+                gc.disable()  # its collections only burn the cores the scoring process needs
+                os.nice(19)
                 code = 0
                 try:
                     self._write(path)

@@ -20,7 +20,7 @@ _ERRORS = {
 
 
 @router.post("/orders/score", response_model=Decision, responses=_ERRORS)
-def score_order(order: Order, response: Response, engine: EngineDep, metrics: MetricsDep, _: CheckoutRole) -> Decision:
+def score_order(order: Order, engine: EngineDep, metrics: MetricsDep, _: CheckoutRole) -> Response:
     """Score an order before it is charged: approve, review or decline, with calibrated scores and reasons.
 
     Idempotent on `order_id`: the same body again returns the stored decision (header
@@ -28,17 +28,19 @@ def score_order(order: Order, response: Response, engine: EngineDep, metrics: Me
     """
     scored = engine.score(order)
     decision = scored.decision
+    # serialised here: returning the model would validate it again in another thread-pool hop
+    response = Response(decision.model_dump_json(), media_type="application/json")
     if scored.replayed:
         response.headers["Idempotent-Replay"] = "true"
         metrics.replays.inc()
-        return decision
+        return response
     metrics.latency.observe((decision.elapsed_ms or 0.0) / 1000)
     metrics.decisions.labels(decision=decision.decision).inc()
     metrics.scores.labels(risk="fraud").observe(decision.fraud_score)
     metrics.scores.labels(risk="regret").observe(decision.regret_score)
     if decision.degraded:
         metrics.degraded.inc()
-    return decision
+    return response
 
 
 @router.get("/decisions/{order_id}", response_model=Decision, responses={404: {"description": "Never scored"}})
