@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--outcomes", type=Path, required=True)
     parser.add_argument("--as-of", required=True, help="RFC 3339 time, e.g. 2026-03-01T00:00:00Z")
     parser.add_argument("--out", type=Path, required=True, help="model directory to write")
+    parser.add_argument("--from", dest="train_from", metavar="TIME",
+                        help="learn only from orders created at or after TIME (older orders still count as "
+                        "history in the features); default: all orders before --as-of")
     parser.add_argument("--maturity-days", type=float, default=60.0,
                         help="an order without outcome is genuine once this old (default 60)")
     parser.add_argument("--valid-days", type=float, default=14.0, help="validation slice length (default 14)")
@@ -54,6 +57,9 @@ def run(args: argparse.Namespace) -> None:
     from training.train import TrainConfig, train
 
     as_of = parse_time(args.as_of, "--as-of")
+    train_from = None if args.train_from is None else parse_time(args.train_from, "--from")
+    if train_from is not None and train_from >= as_of:
+        raise InvalidInput("--from must be before --as-of")
     if args.maturity_days < 0 or args.valid_days <= 0:
         raise InvalidInput("--maturity-days must be >= 0 and --valid-days > 0")
     config = load_config(args.config)
@@ -64,7 +70,8 @@ def run(args: argparse.Namespace) -> None:
     progress = Progress(args.quiet)
     progress(f"reading {args.orders} and {args.outcomes}")
     orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
-    train_config = TrainConfig(as_of=as_of, maturity=timedelta(days=args.maturity_days), valid_days=args.valid_days,
+    train_config = TrainConfig(as_of=as_of, train_from=train_from, maturity=timedelta(days=args.maturity_days),
+                               valid_days=args.valid_days,
                                fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
                                costs=costs, seed=args.seed)
     result = train(orders, outcomes, train_config, progress)

@@ -46,7 +46,10 @@ DISTINCT: tuple[tuple[str, str], ...] = (
 )
 FIRST_SEEN = ("card", "device", "ip", "address", "buyer_seller", "buyer_device", "buyer_card", "buyer_address")
 LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer")
-LABEL_WINDOW_NAME, LABEL_WINDOW = "90d", 90 * DAY
+# A compromised card or terminal shows in the last week or month behind the reporting delay,
+# a bad seller over a quarter: each entity gets all three.
+LABEL_WINDOWS = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
+BUYER_MEAN_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
 LABEL_PRIORS = {"fraud": 0.01, "regret": 0.04}  # fixed, so a rate never depends on the data set
 LABEL_PRIOR_WEIGHT = 20.0
@@ -161,39 +164,46 @@ def _first_seen() -> list[HistoryFeature]:
     ]
 
 
-def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, labels_start: Any, orders_now: Any,
-                            orders_start: Any) -> list[Any]:
-    """Per label: outcomes reported in the window, and their smoothed rate among the window's orders."""
-    orders = orders_now[0] - orders_start[0]
+def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *starts: Any) -> list[Any]:
+    """Per window and label: outcomes reported in the window, and their smoothed rate among its orders.
+
+    `starts` holds (labels, orders) prefixes at each window's start, in LABEL_WINDOWS order.
+    """
     values = []
-    for dim, label in enumerate(LABELS):
-        reported = labels_now[dim] - labels_start[dim]
-        prior = LABEL_PRIORS[label]
-        values.append(reported)
-        values.append((reported + prior * LABEL_PRIOR_WEIGHT) / (orders + LABEL_PRIOR_WEIGHT))
+    for labels_start, orders_start in zip(starts[0::2], starts[1::2], strict=True):
+        orders = orders_now[0] - orders_start[0]
+        for dim, label in enumerate(LABELS):
+            reported = labels_now[dim] - labels_start[dim]
+            prior = LABEL_PRIORS[label]
+            values.append(reported)
+            values.append((reported + prior * LABEL_PRIOR_WEIGHT) / (orders + LABEL_PRIOR_WEIGHT))
     return values
 
 
 def _labels() -> list[HistoryFamily]:
     families = []
     for entity in LABEL_ENTITIES:
-        labels = (Prefix(LABELS_LOG, entity, 0, True), Prefix(LABELS_LOG, entity, LABEL_WINDOW, True))
-        orders = (_now(ORDERS_LOG, entity), _window_start(ORDERS_LOG, entity, LABEL_WINDOW))
+        reads: tuple[Read, ...] = (Prefix(LABELS_LOG, entity, 0, True), _now(ORDERS_LOG, entity))
         names, descriptions = [], []
-        for label in LABELS:
-            window = LABEL_WINDOW_NAME
-            names += [f"{label}_reports_by_{entity}_{window}", f"{label}_rate_by_{entity}_{window}"]
-            descriptions += [
-                f"{label.capitalize()} outcomes reported in the last {window} on orders with the same {entity}",
-                f"Smoothed rate of reported {label} among this {entity}'s orders of the last {window} "
-                f"(prior {LABEL_PRIORS[label]:.0%})",
-            ]
-        families.append(HistoryFamily(tuple(names), tuple(descriptions), labels + orders, _label_counts_and_rates))
+        for window, window_us in LABEL_WINDOWS.items():
+            reads += (Prefix(LABELS_LOG, entity, window_us, True), _window_start(ORDERS_LOG, entity, window_us))
+            for label in LABELS:
+                names += [f"{label}_reports_by_{entity}_{window}", f"{label}_rate_by_{entity}_{window}"]
+                descriptions += [
+                    f"{label.capitalize()} outcomes reported in the last {window} on orders with the same {entity}",
+                    f"Smoothed rate of reported {label} among this {entity}'s orders of the last {window} "
+                    f"(prior {LABEL_PRIORS[label]:.0%})",
+                ]
+        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _label_counts_and_rates))
     return families
 
 
-def _derived() -> list[HistoryFeature]:
-    buyer_30d = (_now(ORDERS_LOG, "buyer"), _window_start(ORDERS_LOG, "buyer", 30 * DAY))
+def _amount_to_means(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
+    """The order's amount over the buyer's mean amount in each window (NaN without orders there)."""
+    return [ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0])) for start in starts]
+
+
+def _derived() -> list[HistoryFeature | HistoryFamily]:
     return [
         HistoryFeature(
             "first_purchase_from_seller",
@@ -205,11 +215,12 @@ def _derived() -> list[HistoryFeature]:
             (FirstSeen("buyer_device"),),
             lambda r, t, first: ops.greater(r["created_at"] - r["buyer_created_at"], 30 * 86400.0)
             * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])),
-        HistoryFeature(
-            "amount_to_buyer_mean_30d",
-            "Amount over the buyer's mean order amount of the last 30 days",
-            buyer_30d,
-            lambda r, t, now, start: ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0]))),
+        HistoryFamily(
+            tuple(f"amount_to_buyer_mean_{w}" for w in BUYER_MEAN_WINDOWS),
+            tuple(f"Amount over the buyer's mean order amount of the last {w}" for w in BUYER_MEAN_WINDOWS),
+            (_now(ORDERS_LOG, "buyer"),) + tuple(_window_start(ORDERS_LOG, "buyer", w)
+                                                  for w in BUYER_MEAN_WINDOWS.values()),
+            _amount_to_means),
     ]
 
 

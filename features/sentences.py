@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 
-_WINDOWS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+_WINDOWS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days", "30d": "30 days",
+            "90d": "90 days"}
 _ENTITY = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP address", "seller": "seller",
            "address": "shipping address", "buyer_seller": "buyer and seller pair", "buyer_device": "buyer's device",
            "buyer_card": "buyer's card", "buyer_address": "buyer's shipping address"}
@@ -51,7 +52,6 @@ _ROW = {
     "device_known": "{flag:device fingerprint present|no device fingerprint}",
     "first_purchase_from_seller": "{flag:first purchase from this seller|bought from this seller before}",
     "new_device_on_old_account": "{flag:new device on an established account|known device or new account}",
-    "amount_to_buyer_mean_30d": "amount {value:.1f}x the buyer's 30-day average",
 }
 
 _WINDOW_GROUP = r"(10m|1h|24h|7d|30d)"
@@ -61,8 +61,12 @@ _PATTERNS = [
     (re.compile(r"distinct_(\w+?)s_by_(\w+?)_(1h|24h|7d)$"),
      "{count} {other}s used with this {entity} in the last {window}"),
     (re.compile(r"seconds_since_first_(\w+)$"), "{entity} first seen {duration} ago"),
-    (re.compile(r"(fraud|regret)_reports_by_(\w+?)_(90d)$"), "{count} {label} reports on this {entity} in {window}"),
-    (re.compile(r"(fraud|regret)_rate_by_(\w+?)_(90d)$"), "{label} rate {percent} on this {entity} over {window}"),
+    (re.compile(r"(fraud|regret)_reports_by_(\w+?)_(7d|30d|90d)$"),
+     "{count} {label} reports on this {entity} in the last {window}"),
+    (re.compile(r"(fraud|regret)_rate_by_(\w+?)_(7d|30d|90d)$"),
+     "{label} rate {percent} on this {entity} over the last {window}"),
+    (re.compile(r"amount_to_buyer_mean_(1d|7d|30d|90d)$"),
+     "amount {value:.1f}x the buyer's average of the last {window}"),
 ]
 
 
@@ -91,6 +95,8 @@ def _parts(pattern: str, groups: tuple[str, ...]) -> dict[str, str]:
         return {"label": label, "entity": _ENTITY.get(entity, entity), "window": _WINDOWS[window]}
     if pattern.startswith("seconds"):
         return {"entity": _ENTITY.get(groups[0], groups[0]).capitalize()}
+    if pattern.startswith("amount_to"):
+        return {"window": _WINDOWS[groups[0]]}
     entity, window = groups
     return {"entity": _ENTITY.get(entity, entity), "window": _WINDOWS[window]}
 

@@ -14,6 +14,12 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+TIE_BREAK = 1e-6
+"""Weight of sigmoid(margin) mixed into an isotonic probability. Isotonic steps give whole
+ranges of margins one probability, and those ties cost ranking metrics (about 0.01 average
+precision on the handbook); the mix keeps the margin's order and moves no probability by
+more than 1e-6."""
+
 
 @dataclass
 class Calibrator:
@@ -31,13 +37,15 @@ class Calibrator:
 
     def apply(self, margin: np.ndarray) -> np.ndarray:
         if self.kind == "isotonic":
-            return np.interp(margin, self._x, self._y)
+            order = 1.0 / (1.0 + np.exp(-np.clip(margin, -700, 700)))
+            return (1.0 - TIE_BREAK) * np.interp(margin, self._x, self._y) + TIE_BREAK * order
         return 1.0 / (1.0 + np.exp(-(self.a * margin + self.b)))
 
     def apply_one(self, margin: float) -> float:
         """The same for one value, without numpy overhead (the scoring hot path)."""
         if self.kind == "isotonic":
-            return float(np.interp(margin, self._x, self._y))
+            order = 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
+            return (1.0 - TIE_BREAK) * float(np.interp(margin, self._x, self._y)) + TIE_BREAK * order
         z = self.a * margin + self.b
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 

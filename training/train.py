@@ -34,6 +34,7 @@ Progress = Callable[[str], None]
 class TrainConfig:
     as_of: pd.Timestamp
     maturity: timedelta = timedelta(days=60)
+    train_from: pd.Timestamp | None = None  # learn only from orders created at or after this (history still counts)
     valid_days: float = 14.0
     fraud_params: dict[str, Any] = field(default_factory=dict)
     regret_params: dict[str, Any] = field(default_factory=dict)
@@ -69,10 +70,13 @@ def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConf
     created = history["created_at"]
     mature_end = as_of - config.maturity
     keep = labels["labelled"].to_numpy() & (created < mature_end).to_numpy()
+    if config.train_from is not None:
+        keep &= (created >= config.train_from).to_numpy()
     if keep.sum() < 1000:
+        window = "" if config.train_from is None else f" and created after --from {config.train_from.isoformat()}"
         raise InvalidInput(
             f"only {int(keep.sum())} orders are older than the maturity window ({config.maturity.days} days) "
-            f"at {as_of.isoformat()}; move --as-of later or lower --maturity-days")
+            f"at {as_of.isoformat()}{window}; move --as-of later, --from earlier or lower --maturity-days")
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} mature and labelled; computing features")
     features = compute_features(history, known_outcomes, progress=say)
     valid_start = mature_end - timedelta(days=config.valid_days)

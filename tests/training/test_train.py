@@ -57,6 +57,17 @@ def test_a_label_reported_after_as_of_never_reaches_training(data):
     assert too_late.loc[victim, "fraud"] == 0  # unknown at as_of: a mature silent order counts as genuine
 
 
+def test_from_limits_the_learned_orders_but_not_the_history_their_features_see(data):
+    orders, outcomes = data
+    start = START + pd.Timedelta(days=15)
+    everything = training_set(orders, outcomes, config(), QUIET)
+    recent = training_set(orders, outcomes, config(train_from=start), QUIET)
+    assert recent.labels["created_at"].min() >= start
+    assert recent.labels["order_id"].isin(everything.labels["order_id"]).all()
+    same = everything.labels["order_id"].isin(recent.labels["order_id"]).to_numpy()
+    np.testing.assert_array_equal(recent.X, everything.X[same])  # features still see the older orders
+
+
 def test_too_little_mature_history_is_a_clear_error(data):
     orders, outcomes = data
     with pytest.raises(InvalidInput, match="older than the maturity window"):

@@ -1,0 +1,48 @@
+"""Calibrators: probabilities that match observed rates, in the margin's order, the same online and in batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.calibration import Calibrator, choose_calibrator, fit_isotonic
+
+
+@pytest.fixture
+def margins_and_labels() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    margin = rng.normal(size=20_000)
+    y = (rng.random(20_000) < 1 / (1 + np.exp(-(2 * margin - 3)))).astype("int8")
+    return margin, y
+
+
+def test_isotonic_probabilities_keep_the_margins_order_without_ties(margins_and_labels):
+    margin, y = margins_and_labels
+    calibrator = fit_isotonic(margin, y)
+    steps = np.interp(np.sort(margin), calibrator.x, calibrator.y)
+    assert len(np.unique(steps)) < len(margin) / 10  # plain isotonic: long runs of equal probabilities
+    probabilities = calibrator.apply(np.sort(margin))
+    assert np.all(np.diff(probabilities) > 0)
+    assert np.max(np.abs(probabilities - steps)) <= 1e-6
+
+
+def test_one_margin_online_gives_the_batch_probability(margins_and_labels):
+    margin, y = margins_and_labels
+    for calibrator in (fit_isotonic(margin, y), Calibrator("platt", a=1.7, b=-2.0)):
+        batch = calibrator.apply(margin[:200])
+        online = [calibrator.apply_one(float(m)) for m in margin[:200]]
+        np.testing.assert_allclose(online, batch, rtol=0, atol=1e-12)
+
+
+def test_chosen_calibrator_matches_the_observed_rate(margins_and_labels):
+    margin, y = margins_and_labels
+    calibrator, scores = choose_calibrator(margin, y)
+    assert set(scores) == {"isotonic", "platt"}
+    assert calibrator.kind == min(scores, key=scores.get)
+    assert calibrator.apply(margin).mean() == pytest.approx(y.mean(), abs=0.005)
+
+
+def test_a_stored_calibrator_round_trips(margins_and_labels):
+    calibrator = fit_isotonic(*margins_and_labels)
+    again = Calibrator.from_dict(calibrator.to_dict())
+    np.testing.assert_array_equal(again.apply(margins_and_labels[0]), calibrator.apply(margins_and_labels[0]))
