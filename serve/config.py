@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     reload_interval_s: float = 10.0  # how often the registry is checked for a newly promoted model
     snapshot_interval_s: float = 60.0
+    fast_path: bool = True  # serve.fast_path answers valid scoring requests; false: every request through FastAPI
 
     @field_validator("api_keys")
     @classmethod

@@ -111,9 +111,9 @@ class DecisionLog(ABC):
         order_id: str,
         body_hash: str,
         created_at: datetime,
-        order: dict[str, Any],
+        order: dict[str, Any] | str,
         features: list[float] | None,
-        decision: dict[str, Any],
+        decision: dict[str, Any] | str,
         model_version: str,
         shadow: dict[str, Any] | None = None,
     ) -> StoredDecision:
@@ -121,6 +121,8 @@ class DecisionLog(ABC):
 
         Atomic insert-if-absent: a row already stored is returned unchanged, never
         overwritten, whatever its body hash (the caller compares it and answers 409).
+        `order` and `decision` are JSON-ready dicts, or their standard JSON text when the
+        caller has it already (the scoring path: pydantic wrote it, non-finite as null).
         """
         if created_at.tzinfo is None or created_at.utcoffset() is None:
             raise InvalidInput(f"created_at of order {order_id!r} has no timezone")
@@ -130,9 +132,9 @@ class DecisionLog(ABC):
             created_at=created_at.astimezone(UTC),
             recorded_at=datetime.now(UTC),
             model_version=model_version,
-            order_json=_json(order),
-            features_json=None if features is None else json.dumps([float(v) for v in features]),
-            decision_json=_json(decision),
+            order_json=order if isinstance(order, str) else _json(order),
+            features_json=None if features is None else json.dumps(features),
+            decision_json=decision if isinstance(decision, str) else _json(decision),
             shadow_json=None if shadow is None else _json(shadow),
         )
         return self._insert_decision(row)

@@ -22,21 +22,25 @@ import numpy as np
 from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
 from features.sentences import sentence
-from features.state import FeatureState, StateUnavailable
+from features.state import EmbeddedState, FeatureState, StateUnavailable
 from models.bundle import ModelBundle
 from models.explain import PathExplainer
+from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
 from risk.contract import Decision, Order, Outcome, Reason
 from risk.errors import Conflict
-from serve.decision_log import DecisionLog
+from serve.decision_log import DecisionLog, SQLiteDecisionLog
 
 log = logging.getLogger("risk.serve")
 _SEVERITY = {"approve": 0, "review": 1, "decline": 2}
 _TOP_REASONS = 3
 
 
-def body_hash(order: Order) -> str:
-    """Fingerprint of what the order says (unknown fields are not part of it: they were ignored)."""
-    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+def body_hash(order: Order, canonical: str | None = None) -> str:
+    """Fingerprint of what the order says (unknown fields are not part of it: they were ignored).
+
+    `canonical` is `order.model_dump_json()` when the caller has it already.
+    """
+    return hashlib.sha256((canonical or order.model_dump_json()).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -46,17 +50,21 @@ class Loaded:
     bundle: ModelBundle
     fraud_explainer: PathExplainer
     regret_explainer: PathExplainer
+    fraud_row: SingleRowPredictor | ConstantMargin
+    regret_row: SingleRowPredictor | ConstantMargin
 
     @classmethod
     def of(cls, bundle: ModelBundle) -> Loaded:
         n = len(bundle.fraud.feature_names_)
-        return cls(bundle, PathExplainer(bundle.fraud.booster_, n), PathExplainer(bundle.regret.booster_, n))
+        return cls(bundle, PathExplainer(bundle.fraud.booster_, n), PathExplainer(bundle.regret.booster_, n),
+                   row_predictor(bundle.fraud.booster_, n), row_predictor(bundle.regret.booster_, n))
 
 
 @dataclass(frozen=True)
 class Scored:
     decision: Decision
     replayed: bool
+    json: str  # the decision as the response body (serialised once, also what the log stores)
 
 
 class ScoringEngine:
@@ -79,6 +87,8 @@ class ScoringEngine:
         self.fallback = fallback
         self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
         self._reload_lock = threading.Lock()
+        # state and log in this process and on local disk: scoring never waits on a network peer
+        self.in_process = isinstance(state, EmbeddedState) and isinstance(decisions, SQLiteDecisionLog)
 
     @property
     def model_version(self) -> str:
@@ -92,29 +102,31 @@ class ScoringEngine:
 
     def score(self, order: Order) -> Scored:
         started = time.perf_counter()
-        fingerprint = body_hash(order)
+        order_json = order.model_dump_json()
+        fingerprint = body_hash(order, order_json)
         stored = self.decisions.get(order.order_id)
         if stored is not None:
-            return Scored(self._replay(stored, fingerprint), replayed=True)
+            return self._replay(stored, fingerprint)
         loaded = self.loaded  # one model for the whole request, even if a reload lands meanwhile
         features, writes, degraded = self._features(order)
         decision = self._decide(loaded, order, features, degraded)
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+        decision_json = decision.model_dump_json()
         kept = self.decisions.record(
-            order.order_id, fingerprint, order.created_at, order.model_dump(mode="json"),
-            features, decision.model_dump(mode="json"),
+            order.order_id, fingerprint, order.created_at, order_json, features, decision_json,
             loaded.bundle.version, self._shadow(features),
         )
         if not kept.inserted:  # another request logged this order_id first: answer as a replay
-            return Scored(self._replay(kept, fingerprint), replayed=True)
+            return self._replay(kept, fingerprint)
         if writes is not None:
             self._update_state(writes, order.order_id)
-        return Scored(decision, replayed=False)
+        return Scored(decision, replayed=False, json=decision_json)
 
-    def _replay(self, stored, fingerprint: str) -> Decision:  # noqa: ANN001
+    def _replay(self, stored, fingerprint: str) -> Scored:  # noqa: ANN001
         if stored.body_hash != fingerprint:
             raise Conflict(f"order_id {stored.order_id!r} was already scored with a different body")
-        return Decision.model_validate(stored.decision)
+        decision = Decision.model_validate(stored.decision)
+        return Scored(decision, replayed=True, json=decision.model_dump_json())
 
     def _features(self, order: Order) -> tuple[list[float], object | None, bool]:
         try:
@@ -127,15 +139,15 @@ class ScoringEngine:
 
     def _decide(self, loaded: Loaded, order: Order, features: list[float], degraded: bool) -> Decision:
         bundle = loaded.bundle
-        X = np.asarray(features, dtype="float64").reshape(1, -1)
-        fraud = bundle.fraud.calibrator_.apply_one(float(bundle.fraud.predict_margin(X, num_threads=1)[0]))
-        regret = bundle.regret.calibrator_.apply_one(float(bundle.regret.predict_margin(X, num_threads=1)[0]))
+        x = np.asarray(features, dtype="float64")
+        fraud = bundle.fraud.calibrator_.apply_one(loaded.fraud_row.margin(x))
+        regret = bundle.regret.calibrator_.apply_one(loaded.regret_row.margin(x))
         verdict = bundle.policy.decide(fraud, regret)
         if degraded and _SEVERITY[self.fallback] > _SEVERITY[verdict]:
             verdict = self.fallback
         return Decision(
             order_id=order.order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
-            reasons=self._reasons(loaded, X[0], verdict, fraud, regret, degraded), rules=[],
+            reasons=self._reasons(loaded, x, verdict, fraud, regret, degraded), rules=[],
             model_version=bundle.version, degraded=degraded,
         )
 

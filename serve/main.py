@@ -12,6 +12,7 @@ from serve import errors
 from serve.auth import KeyRing
 from serve.config import Settings
 from serve.engine import ScoringEngine
+from serve.fast_path import ScoreFastPath
 from serve.limits import BodyLimit
 from serve.metrics import Metrics
 from serve.routes import ops, orders, outcomes
@@ -53,5 +54,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     errors.install(app)
     for router in (orders.router, outcomes.router, ops.router):
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.fast_path:
+        app.add_middleware(ScoreFastPath, state=app.state)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first
     return app

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from risk.contract import Decision, Order
 from risk.errors import NotFound
 from serve.deps import AnalystRole, CheckoutRole, EngineDep, MetricsDep
+from serve.fast_path import observe
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
@@ -26,20 +27,13 @@ def score_order(order: Order, engine: EngineDep, metrics: MetricsDep, _: Checkou
     Idempotent on `order_id`: the same body again returns the stored decision (header
     `Idempotent-Replay: true`) and changes nothing; another body for it is refused with 409.
     """
+    # reached for what serve.fast_path hands on (or with RISK_FAST_PATH=false); the same steps
     scored = engine.score(order)
-    decision = scored.decision
-    # serialised here: returning the model would validate it again in another thread-pool hop
-    response = Response(decision.model_dump_json(), media_type="application/json")
+    # the engine's serialisation: returning the model would validate it again in another thread-pool hop
+    response = Response(scored.json, media_type="application/json")
     if scored.replayed:
         response.headers["Idempotent-Replay"] = "true"
-        metrics.replays.inc()
-        return response
-    metrics.latency.observe((decision.elapsed_ms or 0.0) / 1000)
-    metrics.decisions.labels(decision=decision.decision).inc()
-    metrics.scores.labels(risk="fraud").observe(decision.fraud_score)
-    metrics.scores.labels(risk="regret").observe(decision.regret_score)
-    if decision.degraded:
-        metrics.degraded.inc()
+    observe(metrics, scored)
     return response
 
 
