@@ -49,7 +49,7 @@ def open_state(settings: Settings) -> FeatureState:
 
 
 SNAPSHOT_MARGIN_S = 300.0  # replay a little before the snapshot's time: replaying is idempotent, missing is not
-FREEZE_EVERY_S = 10.0  # frozen once a minute, the objects in between made full collections of ~0.2 s
+FREEZE_EVERY_S = 1.0  # at 10 s, the objects in between still made full collections of 5-25 ms at 1000 req/s
 
 
 def build_engine(settings: Settings) -> ScoringEngine:

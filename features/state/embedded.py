@@ -27,10 +27,12 @@ from features.state.base import (
     SliceQuery,
     Writes,
 )
+from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 
 _TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+_SHARD_MASK = SHARDS - 1
 
 
 class _Log:
@@ -110,25 +112,26 @@ class EmbeddedState(FeatureState):
     """All history in this process; `snapshot` and `EmbeddedState.load` survive a restart."""
 
     def __init__(self) -> None:
-        self.logs: dict[str, _Log] = {}
-        self.sets: dict[str, _SetLog] = {}
-        self.seen_at: dict[str, list[int]] = {}
-        self.orders: dict[str, OrderRecord] = {}
-        self.labelled: set[tuple[str, int]] = set()
+        # millions of keys each: sharded, so that growing one never stalls a request (see sharded.py)
+        self.logs: ShardedDict[_Log] = ShardedDict()
+        self.sets: ShardedDict[_SetLog] = ShardedDict()
+        self.seen_at: ShardedDict[list[int]] = ShardedDict()
+        self.orders: ShardedDict[OrderRecord] = ShardedDict()
+        self.labelled: ShardedDict[bool] = ShardedDict()  # (order_id, dim) already counted
         self.newest_us = 0
         self.lock = threading.Lock()
 
     def fetch(
         self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
     ) -> FetchResult:
-        logs, seen_at, sets = self.logs, self.seen_at, self.sets
+        logs, seen_at, sets = self.logs.shards, self.seen_at, self.sets
         with self.lock:
             sums = []
             append = sums.append
             last_key, log, times = None, None, None
             for log_key, t, inclusive in prefixes:
                 if log_key is not last_key:  # callers repeat one key object for the reads of one log
-                    last_key, log = log_key, logs.get(log_key)
+                    last_key, log = log_key, logs[hash(log_key) & _SHARD_MASK].get(log_key)
                     times = None if log is None else log.times
                 if log is None:
                     append(None)
@@ -178,7 +181,7 @@ class EmbeddedState(FeatureState):
         with self.lock:
             if (order_id, dim) in self.labelled:
                 return False
-            self.labelled.add((order_id, dim))
+            self.labelled[(order_id, dim)] = True
             return True
 
     def expire(self) -> int:
@@ -187,9 +190,9 @@ class EmbeddedState(FeatureState):
             horizon = self.newest_us - ORDER_RETENTION_US
             old = [oid for oid, rec in self.orders.items() if rec.created_us < horizon]
             for oid in old:
-                del self.orders[oid]
-                self.labelled.discard((oid, 0))
-                self.labelled.discard((oid, 1))
+                self.orders.pop(oid)
+                self.labelled.pop((oid, 0))
+                self.labelled.pop((oid, 1))
             return len(old)
 
     def snapshot(self, path: Path) -> None:
@@ -251,3 +254,4 @@ class EmbeddedState(FeatureState):
         state = cls()
         state.logs, state.sets, state.seen_at, state.orders, state.labelled, state.newest_us = parts
         return state
+
