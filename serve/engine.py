@@ -131,7 +131,7 @@ class ScoringEngine:
     def _features(self, order: Order) -> tuple[list[float], object | None, bool]:
         try:
             features, writes = self.online.compute(order)
-            return [float(v) for v in features], writes, False
+            return features, writes, False  # numbers (counts may be ints): numpy and JSON take them as they are
         except StateUnavailable as exc:
             log.warning("feature state unavailable, scoring degraded", extra={"order_id": order.order_id,
                                                                                "error": exc.message})
