@@ -84,6 +84,8 @@ CANDIDATES = (
     Candidate("defaults"),
     Candidate("valid 7 days", valid_days=7.0),
     Candidate("valid 21 days", valid_days=21.0),
+    Candidate("3000 trees, patience 100", {"n_estimators": 3000, "early_stopping_rounds": 100}),
+    Candidate("lr 0.1, 3000 trees", {"learning_rate": 0.1, "n_estimators": 3000, "early_stopping_rounds": 100}),
     Candidate("lr 0.02, patience 200", {"learning_rate": 0.02, "n_estimators": 3000, "early_stopping_rounds": 200}),
     Candidate("63 leaves", {"num_leaves": 63, "min_child_samples": 50}),
     Candidate("15 leaves", {"num_leaves": 15}),
