@@ -134,7 +134,8 @@ class RiskModel:
         """How many trees the model uses (0 for a constant model)."""
         if self.booster_ is None:
             return 0
-        return self.booster_.best_iteration or self.booster_.current_iteration()
+        best = self.booster_.best_iteration  # 0 after training without early stopping, -1 once loaded from a file
+        return best if best > 0 else self.booster_.current_iteration()
 
     def _check(self, X: np.ndarray) -> None:
         if not hasattr(self, "booster_"):

@@ -128,6 +128,7 @@ def test_a_data_set_without_regret_outcomes_trains_a_constant_regret_model(data,
     assert bundle.regret.trees == 0 and bundle.fraud.trees > 0
     bundle.save(tmp_path / "m")
     loaded = load_bundle(tmp_path / "m")
+    assert loaded.fraud.trees == bundle.fraud.trees  # the count survives saving (LightGBM says -1 once loaded)
     X = np.random.default_rng(1).normal(size=(5, len(FEATURE_NAMES)))
     fraud, regret = loaded.scores(X)
     assert np.all(regret == regret[0]) and regret[0] < 0.01
