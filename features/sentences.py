@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 import re
 
+from features.ops import Vocabulary
+from features.row import CATEGORIES, CHANNELS, FUNDING
+
 _WINDOWS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days", "30d": "30 days",
             "90d": "90 days"}
 _ENTITY = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP address", "seller": "seller",
@@ -26,7 +29,6 @@ _ROW = {
     "post_views_per_hour": "post viewed {value:,.0f} times per hour",
     "post_like_rate": "{percent} of the post's viewers liked it",
     "post_promoted": "{flag:promoted post|post not promoted}",
-    "post_category": "item category",
     "post_digital": "{flag:digital goods|physical goods}",
     "has_post": "{flag:bought from a post|bought outside a post}",
     "amount_to_listed_total": "charged {value:.2f}x the listed price",
@@ -45,13 +47,17 @@ _ROW = {
     "shipping_country_differs_buyer": "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}",
     "shipping_country_differs_ip": "{flag:shipping to another country than the IP's|shipping to the IP's country}",
     "shipping_differs_billing": "{flag:shipping address differs from billing|shipping matches billing}",
-    "card_funding": "card funding type",
     "prepaid_card": "{flag:prepaid card|not a prepaid card}",
     "uses_wallet": "{flag:paid with a wallet|typed card, no wallet}",
-    "channel": "purchase channel",
     "device_known": "{flag:device fingerprint present|no device fingerprint}",
     "first_purchase_from_seller": "{flag:first purchase from this seller|bought from this seller before}",
     "new_device_on_old_account": "{flag:new device on an established account|known device or new account}",
+}
+
+_CODED: dict[str, tuple[str, Vocabulary]] = {  # categorical codes, said as the word they stand for
+    "post_category": ("item category", CATEGORIES),
+    "card_funding": ("card funding", FUNDING),
+    "channel": ("purchase channel", CHANNELS),
 }
 
 _WINDOW_GROUP = r"(10m|1h|24h|7d|30d)"
@@ -79,6 +85,10 @@ def sentence(feature: str, value: float) -> str:
         return f"{feature.replace('_', ' ')}: unknown"
     if feature in _ROW:
         return _fill(_ROW[feature], value, {})
+    if feature in _CODED:
+        label, vocabulary = _CODED[feature]
+        index = int(value)
+        return f"{label}: {vocabulary.words[index] if 0 <= index < len(vocabulary.words) else 'other'}"
     for pattern, template in _PATTERNS:
         match = pattern.match(feature)
         if match:

@@ -26,6 +26,9 @@ def test_every_feature_has_a_sentence(value):
         ("amount_sum_by_buyer_7d", 125000, "1,250.00 spent with this buyer in the last 7 days"),
         ("prepaid_card", 1.0, "prepaid card"),
         ("view_to_buy_seconds", 4, "bought 4 seconds after opening the post"),
+        ("post_category", 3.0, "item category: electronics"),
+        ("card_funding", 2.0, "card funding: prepaid"),
+        ("channel", 9.0, "purchase channel: other"),
     ],
 )
 def test_sentence_says_the_value_in_words(name, value, expected):
