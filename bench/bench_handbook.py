@@ -25,9 +25,9 @@ Data. The contract forbids amount 0 and 33 handbook orders have it: a contract-v
 copy without them is written to `--work` and used for training and scoring. The handbook
 has no regret outcomes: `risk train` then gives the regret risk a constant model.
 
-Reading the figures. `fraud_score` is the calibrated probability; when training picks
-the isotonic calibrator it takes a few dozen distinct values, and the ties cost the
-ranking metrics a little (about 0.01 AP) against ranking by the raw margin.
+Reading the figures. `fraud_score` is the calibrated probability; an isotonic
+calibrator's steps are broken by a 1e-6 share of the margin (models.calibration), so
+the score ranks orders as the model does.
 `--train-days N` passes `risk train --from`: the models learn from the last N labelled
 days only, while their features still see all earlier history, as scoring's do.
 """
