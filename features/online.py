@@ -50,15 +50,15 @@ def to_us(moment: datetime) -> int:
     return (moment - _EPOCH) // _ONE_US
 
 
-def _fields() -> list[tuple[str, str | None, str, str]]:
-    """(column, section, field, kind) for every flat column, to read an Order without flattening it."""
-    fields = []
+def _fields() -> list[tuple[str | None, list[tuple[str, str, str]]]]:
+    """(section, [(column, field, kind)]) for every flat column, to read an Order without flattening it."""
+    sections: dict[str | None, list[tuple[str, str, str]]] = {}
     for column, kind in ORDER_COLUMNS.items():
         section = next((s for s in SECTIONS if column.startswith(s + "_") and
                         column[len(s) + 1:] in SECTIONS[s].model_fields), None)
         name = column[len(section) + 1:] if section else column
-        fields.append((column, section, name, kind))
-    return fields
+        sections.setdefault(section, []).append((column, name, kind))
+    return list(sections.items())
 
 
 _FIELDS = _fields()
@@ -67,17 +67,22 @@ _FIELDS = _fields()
 def row_from_order(order: Order) -> dict[str, Any]:
     """The order as row features read it online: floats (times in epoch seconds), str or None."""
     row: dict[str, Any] = {}
-    for column, section, name, kind in _FIELDS:
+    for section, fields in _FIELDS:  # one getattr per section, not per column
         holder = getattr(order, section) if section else order
-        value = None if holder is None else getattr(holder, name)
-        if kind == "str":
-            row[column] = value
-        elif value is None:
-            row[column] = _NAN
-        elif kind == "time":
-            row[column] = to_us(value) / 1_000_000
-        else:
-            row[column] = float(value)
+        if holder is None:
+            for column, _, kind in fields:
+                row[column] = None if kind == "str" else _NAN
+            continue
+        for column, name, kind in fields:
+            value = getattr(holder, name)
+            if kind == "str":
+                row[column] = value
+            elif value is None:
+                row[column] = _NAN
+            elif kind == "time":
+                row[column] = to_us(value) / 1_000_000
+            else:
+                row[column] = float(value)
     return row
 
 
