@@ -13,17 +13,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import catalog
+from features import catalog, ops
 from features.clock import to_seconds, to_us
 from features.history import (
     DISTINCT_WINDOWS,
     HISTORY_BLOCKS,
+    LABELS,
     LABELS_LOG,
+    LOG_AMOUNTS_LOG,
     ORDERS_LOG,
     Distinct,
     FirstSeen,
     HistoryFamily,
     Prefix,
+    Reported,
 )
 from features.keys import ORDER_RETENTION_US, entity_key_columns
 from features.prefix import PrefixIndex
@@ -93,10 +96,12 @@ class _History:
         self.reads: dict[Any, Any] = {}
         self.label_events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def read(self, read: Prefix | FirstSeen | Distinct) -> Any:
+    def read(self, read: Prefix | FirstSeen | Distinct | Reported) -> Any:
         if read not in self.reads:
             if isinstance(read, FirstSeen):
                 self.reads[read] = self._first_seen(read)
+            elif isinstance(read, Reported):
+                self.reads[read] = self._reported(read)
             elif isinstance(read, Distinct):
                 self.say(f"  distinct {read.other}s by {read.entity}")
                 index = _distinct_index(self.keys[read.entity], self.keys[read.other], self.t_us)
@@ -118,6 +123,18 @@ class _History:
         result[~known | (result >= self.t_us)] = np.nan
         return result
 
+    def _reported(self, read: Reported) -> tuple[np.ndarray, np.ndarray]:
+        rows, times, weights = self._label_events()
+        mine = weights[:, LABELS.index(read.label)] == 1
+        codes = self.keys[read.entity]
+        index = PrefixIndex(codes[rows[mine]], times[mine], np.ones((int(mine.sum()), 1), "int64"))
+        return index.first_and_last(codes, self.t_us)
+
+    def _label_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.label_events is None:
+            self.label_events = _label_events(self.orders, self.outcomes, self.t_us)
+        return self.label_events
+
     def _index(self, log: str, entity: str) -> PrefixIndex:
         if (log, entity) not in self.indexes:
             self.say(f"  index {log} by {entity}")
@@ -129,10 +146,11 @@ class _History:
         if log == ORDERS_LOG:
             weights = np.column_stack([np.ones(len(codes), "int64"), self.orders["amount"].to_numpy("int64")])
             return PrefixIndex(codes, self.t_us, weights)
+        if log == LOG_AMOUNTS_LOG:
+            units = ops.log_amount(self.orders["amount"].to_numpy("float64")).astype("int64")
+            return PrefixIndex(codes, self.t_us, np.column_stack([units, units * units]))
         if log == LABELS_LOG:
-            if self.label_events is None:
-                self.label_events = _label_events(self.orders, self.outcomes, self.t_us)
-            rows, times, weights = self.label_events
+            rows, times, weights = self._label_events()
             return PrefixIndex(codes[rows], times, weights)
         raise KeyError(f"no log {log!r} for {entity!r}")
 

@@ -5,7 +5,8 @@ Every history feature is declared once as a list of *reads* of the feature state
 - a `Prefix`: the sum of a log's weights over one entity's events up to a moment
   (`t - offset`, strictly before or at it),
 - a `FirstSeen`: when the entity first appeared,
-- a `Distinct`: how many distinct other keys (cards of a device, ...) it had per window.
+- a `Distinct`: how many distinct other keys (cards of a device, ...) it had per window,
+- a `Reported`: when the entity's first and last outcome of a label were reported, up to t.
 Batch evaluates every read for all orders at once (features.batch), online evaluates
 them for one order against a FeatureState (features.online); `combine` is the same
 function in both, so the two cannot drift apart. Windows are differences of two
@@ -50,12 +51,17 @@ LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer")
 # a bad seller over a quarter: each entity gets all three.
 LABEL_WINDOWS = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 BUYER_MEAN_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
+# How unusual the amount is for the buyer, on a log scale (amounts are roughly log-normal)
+BUYER_SPREAD_WINDOWS = {"30d": 30 * DAY, "90d": 90 * DAY}
+BUYER_SPREAD_MIN_ORDERS = 3
 LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
 LABEL_PRIORS = {"fraud": 0.01, "regret": 0.04}  # fixed, so a rate never depends on the data set
 LABEL_PRIOR_WEIGHT = 20.0
 
 ORDERS_LOG = "orders"  # weights: (1, amount)
 LABELS_LOG = "labels"  # weights: (fraud, regret)
+LOG_AMOUNTS_LOG = "log_amounts"  # weights: (log amount, its square) in ops.LOG_AMOUNT_UNITS; buyers only
+LOG_AMOUNT_ENTITIES = ("buyer",)
 
 
 def pairs_log(other: str) -> str:
@@ -88,7 +94,19 @@ class Distinct:
     other: str
 
 
-Read = Prefix | FirstSeen | Distinct
+@dataclass(frozen=True)
+class Reported:
+    """(first, last) microseconds at which an outcome of `label` was reported on the entity, up to t inclusive.
+
+    Either is NaN when unknown: no report by t, or (online, for an order scored after a
+    later report) a last report that is not before t.
+    """
+
+    entity: str
+    label: str
+
+
+Read = Prefix | FirstSeen | Distinct | Reported
 
 
 @dataclass(frozen=True)
@@ -198,9 +216,57 @@ def _labels() -> list[HistoryFamily]:
     return families
 
 
+def _report_ages(r: Any, t: Any, *reported: Any) -> list[Any]:
+    """Seconds since the first and since the last report of each label: how old an episode is, and if it goes on."""
+    values = []
+    for first, last in reported:
+        values += [ops.age(first, t), ops.age(last, t)]
+    return values
+
+
+def _report_times() -> list[HistoryFamily]:
+    families = []
+    for entity in LABEL_ENTITIES:
+        names, descriptions = [], []
+        for label in LABELS:
+            names += [f"seconds_since_{which}_{label}_report_by_{entity}" for which in ("first", "last")]
+            descriptions += [f"Seconds since the first {label} outcome was reported on an order with this {entity}",
+                             f"Seconds since the latest {label} outcome was reported on an order with this {entity}"]
+        reads = tuple(Reported(entity, label) for label in LABELS)
+        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _report_ages))
+    return families
+
+
 def _amount_to_means(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
     """The order's amount over the buyer's mean amount in each window (NaN without orders there)."""
     return [ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0])) for start in starts]
+
+
+def _amount_spreads(r: Any, t: Any, orders_now: Any, logs_now: Any, *starts: Any) -> list[Any]:
+    """The amount's z-score among the buyer's log amounts in each window (NaN with too few orders or no spread).
+
+    `starts` holds (orders, log amounts) prefixes at each window's start.
+    """
+    this = ops.log_amount(r["amount"])
+    values = []
+    for orders_start, logs_start in zip(starts[0::2], starts[1::2], strict=True):
+        n = orders_now[0] - orders_start[0]
+        n = ops.known_if(n, ops.greater(n, BUYER_SPREAD_MIN_ORDERS - 0.5))
+        mean = ops.ratio(logs_now[0] - logs_start[0], n)
+        variance = ops.ratio(logs_now[1] - logs_start[1], n) - mean * mean
+        values.append(ops.ratio(this - mean, ops.square_root(variance)))
+    return values
+
+
+def _buyer_spread() -> HistoryFamily:
+    reads: tuple[Read, ...] = (_now(ORDERS_LOG, "buyer"), _now(LOG_AMOUNTS_LOG, "buyer"))
+    for window_us in BUYER_SPREAD_WINDOWS.values():
+        reads += (_window_start(ORDERS_LOG, "buyer", window_us), _window_start(LOG_AMOUNTS_LOG, "buyer", window_us))
+    return HistoryFamily(
+        tuple(f"amount_z_to_buyer_{w}" for w in BUYER_SPREAD_WINDOWS),
+        tuple(f"How many standard deviations the (log) amount is from the buyer's orders of the last {w}"
+              for w in BUYER_SPREAD_WINDOWS),
+        reads, _amount_spreads)
 
 
 def _derived() -> list[HistoryFeature | HistoryFamily]:
@@ -221,11 +287,12 @@ def _derived() -> list[HistoryFeature | HistoryFamily]:
             (_now(ORDERS_LOG, "buyer"),) + tuple(_window_start(ORDERS_LOG, "buyer", w)
                                                   for w in BUYER_MEAN_WINDOWS.values()),
             _amount_to_means),
+        _buyer_spread(),
     ]
 
 
 HISTORY_BLOCKS: list[HistoryFeature | HistoryFamily] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(),
-                                                       *_derived()]
+                                                       *_report_times(), *_derived()]
 """What batch and online evaluate, in catalog order."""
 
 

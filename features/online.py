@@ -22,27 +22,38 @@ from features.history import (
     FIRST_SEEN,
     HISTORY_BLOCKS,
     LABEL_ENTITIES,
+    LABELS,
     LABELS_LOG,
+    LOG_AMOUNT_ENTITIES,
+    LOG_AMOUNTS_LOG,
     ORDERS_LOG,
     Distinct,
     FirstSeen,
     HistoryFamily,
     Prefix,
     Read,
+    Reported,
     pairs_log,
 )
 from features.keys import ORDER_RETENTION_US, entity_keys
+from features.ops import log_amount_units
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _NAN = math.nan
-_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2}
+_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2, LOG_AMOUNTS_LOG: 2}
 _DISTINCT_WIDTH = len(DISTINCT_WINDOWS)
 _LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
 _UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _ZEROS = {n: (0,) * n for n in (1, 2, _DISTINCT_WIDTH)}
+_NOT_REPORTED = (_NAN, _NAN)
+
+
+def reported_key(label: str, entity: str) -> str:
+    """Head of the seen key holding (first, last) report time of a label on an entity."""
+    return f"reported:{label}:{entity}:"
 
 
 def to_us(moment: datetime) -> int:
@@ -105,6 +116,8 @@ class OnlineFeatures:
                               for (log, entity), items in groups.items()]
         self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:") for r, slot in reads.items()
                            if isinstance(r, FirstSeen)]
+        self.reported_reads = [(slot, r.entity, reported_key(r.label, r.entity)) for r, slot in reads.items()
+                               if isinstance(r, Reported)]
         self.distinct_reads = [(slot, r.entity, f"{pairs_log(r.other)}:{r.entity}:") for r, slot in reads.items()
                                if isinstance(r, Distinct)]
         self.plan = [(b.combine, operator.itemgetter(*[reads[r] for r in b.reads]), len(b.reads) == 1,
@@ -158,6 +171,14 @@ class OnlineFeatures:
             else:
                 seen_slots.append(slot)
                 seen.append(head + key)
+        reported_slots = []
+        for slot, entity, head in self.reported_reads:
+            key = keys[entity]
+            if key is None:
+                values[slot] = _NOT_REPORTED
+            else:
+                reported_slots.append(slot)
+                seen.append(head + key)
         for slot, entity, head in self.distinct_reads:
             key = keys[entity]
             if key is None:
@@ -168,8 +189,11 @@ class OnlineFeatures:
         sums, times, members = self.state.fetch(prefixes, seen, slices)
         for (slot, width), found in zip(prefix_slots, sums, strict=True):
             values[slot] = _ZEROS[width] if found is None else found
-        for slot, found in zip(seen_slots, times, strict=True):
+        first_seen = len(seen_slots)
+        for slot, found in zip(seen_slots, times[:first_seen], strict=True):
             values[slot] = _NAN if found is None or found[0] >= t else found[0]
+        for slot, found in zip(reported_slots, times[first_seen:], strict=True):
+            values[slot] = reported_up_to(found, t)
         for slot, events in zip(slice_slots, members, strict=True):
             values[slot] = distinct_counts(events, t)
         return values
@@ -180,6 +204,10 @@ class OnlineFeatures:
         for entity in ENTITY_COLUMNS:
             if keys[entity] is not None:
                 writes.appends.append((f"{ORDERS_LOG}:{entity}:{keys[entity]}", t, (1, amount)))
+        for entity in LOG_AMOUNT_ENTITIES:
+            if keys[entity] is not None:
+                units = log_amount_units(amount)
+                writes.appends.append((f"{LOG_AMOUNTS_LOG}:{entity}:{keys[entity]}", t, (units, units * units)))
         for entity in FIRST_SEEN:
             if keys[entity] is not None:
                 writes.seen.append((f"seen:{entity}:{keys[entity]}", t))
@@ -202,7 +230,19 @@ class OnlineFeatures:
             return None
         when = label_time_us(reported_us, record.created_us)
         weights = (1, 0) if dim == 0 else (0, 1)
-        return Writes(appends=[(f"{LABELS_LOG}:{entity}:{key}", when, weights) for entity, key in record.keys])
+        return Writes(appends=[(f"{LABELS_LOG}:{entity}:{key}", when, weights) for entity, key in record.keys],
+                      seen=[(reported_key(LABELS[dim], entity) + key, when) for entity, key in record.keys])
+
+
+def reported_up_to(found: tuple[int, int] | None, t: int) -> tuple[float, float]:
+    """(first, last) report times known at t from the stored (earliest, latest).
+
+    The latest stored report may be after t only for an order scored late; its last
+    report up to t is then not known here, so it is unknown rather than a leak.
+    """
+    if found is None or found[0] > t:
+        return _NOT_REPORTED
+    return (found[0], found[1] if found[1] <= t else _NAN)
 
 
 def distinct_counts(events: Sequence[tuple[int, str]], t: int) -> tuple[int, ...]:

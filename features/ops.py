@@ -131,3 +131,47 @@ def seconds_since(first_us: Num, t_us: Num) -> Num:
         with np.errstate(invalid="ignore"):
             return np.where(first_us < t_us, (t_us - first_us) / 1e6, np.nan)
     return (t_us - first_us) / 1e6 if first_us < t_us else math.nan
+
+
+def age(at_us: Num, t_us: Num) -> Num:
+    """Seconds from a moment (microseconds) at or before t to t; unknown if it is later or unknown."""
+    if _is_vector(at_us) or _is_vector(t_us):
+        with np.errstate(invalid="ignore"):
+            return np.where(at_us <= t_us, (t_us - at_us) / 1e6, np.nan)
+    return (t_us - at_us) / 1e6 if at_us <= t_us else math.nan
+
+
+def known_if(x: Num, flag: Num) -> Num:
+    """x where the flag is 1.0, unknown where it is 0.0 or unknown."""
+    if _is_vector(x) or _is_vector(flag):
+        return np.where(flag == 1.0, x, np.nan)
+    return x if flag == 1.0 else math.nan
+
+
+def square_root(x: Num) -> Num:
+    """sqrt(x); unknown for a negative or unknown x."""
+    if _is_vector(x):
+        with np.errstate(invalid="ignore"):
+            return np.where(x >= 0, np.sqrt(np.where(x >= 0, x, 0.0)), np.nan)
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+LOG_AMOUNT_UNITS = 1000
+"""Log amounts are kept as integers, log(amount in minor units) x this, so their sums stay exact in every backend."""
+
+
+def log_amount_units(amount: float) -> int:
+    """round(log(amount) x LOG_AMOUNT_UNITS) of one positive amount: the single definition, for both forms."""
+    return math.floor(math.log(amount) * LOG_AMOUNT_UNITS + 0.5)
+
+
+def log_amount(amount: Num) -> Num:
+    """log_amount_units of each known positive amount; unknown otherwise."""
+    if _is_vector(amount):
+        amount = np.asarray(amount, dtype="float64")
+        usable = amount > 0
+        uniques, inverse = np.unique(amount[usable], return_inverse=True)
+        result = np.full(len(amount), np.nan)
+        result[usable] = np.fromiter((log_amount_units(a) for a in uniques), "float64", len(uniques))[inverse]
+        return result
+    return float(log_amount_units(amount)) if amount > 0 else math.nan

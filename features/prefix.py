@@ -40,13 +40,26 @@ class PrefixIndex:
 
         Queries whose entity is unknown (code < 0) get NaN; an entity with no event, 0.
         """
+        lo, hi = self._bounds(q_codes, q_times, inclusive)
+        sums = (self.cumulative[hi] - self.cumulative[lo]).astype("float64")
+        sums[q_codes < 0] = np.nan
+        return tuple(sums[:, i] for i in range(sums.shape[1]))
+
+    def first_and_last(self, q_codes: np.ndarray, q_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Times of the query entity's first and last events at or before q; NaN if it has none."""
+        lo, hi = self._bounds(q_codes, q_times, inclusive=True)
+        has = hi > lo
+        event_times = np.append(self.unique_times[self.keys % self.span], 0).astype("float64")
+        first = np.where(has, event_times[np.where(has, lo, -1)], np.nan)
+        last = np.where(has, event_times[np.where(has, hi - 1, -1)], np.nan)
+        return first, last
+
+    def _bounds(self, q_codes: np.ndarray, q_times: np.ndarray, inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per query, the slice [lo, hi) of the sorted events: the entity's events before q (at q too if inclusive)."""
         side = "right" if inclusive else "left"
         ranks = _search(self.unique_times, q_times, side)
         known = (q_codes >= 0) & (q_codes < len(self.starts) - 1)
         codes = np.where(known, q_codes, 0).astype("int64")
         hi = _search(self.keys, codes * self.span + ranks, "left")
         lo = self.starts[codes] if len(self.starts) > 1 else np.zeros(len(codes), "int64")
-        hi = np.where(known, hi, lo)
-        sums = (self.cumulative[hi] - self.cumulative[lo]).astype("float64")
-        sums[q_codes < 0] = np.nan
-        return tuple(sums[:, i] for i in range(sums.shape[1]))
+        return lo, np.where(known, hi, lo)

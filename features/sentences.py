@@ -61,7 +61,9 @@ _CODED: dict[str, tuple[str, Vocabulary]] = {  # categorical codes, said as the 
 }
 
 _WINDOW_GROUP = r"(10m|1h|24h|7d|30d)"
+_REPORT_AGE = re.compile(r"seconds_since_(first|last)_(fraud|regret)_report_by_(\w+)$")
 _PATTERNS = [
+    (_REPORT_AGE, "{which} {label} report on this {entity} {duration} ago"),
     (re.compile(rf"order_count_by_(\w+?)_{_WINDOW_GROUP}$"), "{count} orders with this {entity} in the last {window}"),
     (re.compile(rf"amount_sum_by_(\w+?)_{_WINDOW_GROUP}$"), "{money} spent with this {entity} in the last {window}"),
     (re.compile(r"distinct_(\w+?)s_by_(\w+?)_(1h|24h|7d)$"),
@@ -73,12 +75,17 @@ _PATTERNS = [
      "{label} rate {percent} on this {entity} over the last {window}"),
     (re.compile(r"amount_to_buyer_mean_(1d|7d|30d|90d)$"),
      "amount {value:.1f}x the buyer's average of the last {window}"),
+    (re.compile(r"amount_z_to_buyer_(30d|90d)$"),
+     "amount {value:+.1f} standard deviations from the buyer's usual over the last {window}"),
 ]
 
 
 def sentence(feature: str, value: float) -> str:
     """Words for `feature` = `value` (unknown values are said to be unknown)."""
     if value is None or math.isnan(value):
+        report = _REPORT_AGE.match(feature)
+        if report:
+            return f"No {report.group(2)} report on this {_ENTITY.get(report.group(3), report.group(3))} yet"
         first_seen = re.match(r"seconds_since_first_(\w+)$", feature)
         if first_seen:
             return f"{_ENTITY.get(first_seen.group(1), first_seen.group(1)).capitalize()} never seen before"
@@ -103,9 +110,13 @@ def _parts(pattern: str, groups: tuple[str, ...]) -> dict[str, str]:
     if pattern.startswith("(fraud"):
         label, entity, window = groups
         return {"label": label, "entity": _ENTITY.get(entity, entity), "window": _WINDOWS[window]}
+    if pattern == _REPORT_AGE.pattern:
+        which, label, entity = groups
+        return {"which": "first" if which == "first" else "latest", "label": label,
+                "entity": _ENTITY.get(entity, entity)}
     if pattern.startswith("seconds"):
         return {"entity": _ENTITY.get(groups[0], groups[0]).capitalize()}
-    if pattern.startswith("amount_to"):
+    if pattern.startswith(("amount_to", "amount_z")):
         return {"window": _WINDOWS[groups[0]]}
     entity, window = groups
     return {"entity": _ENTITY.get(entity, entity), "window": _WINDOWS[window]}

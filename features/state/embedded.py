@@ -31,7 +31,7 @@ from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 
 _TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 _SHARD_MASK = SHARDS - 1
 
 

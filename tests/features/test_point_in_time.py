@@ -140,6 +140,40 @@ def test_second_outcome_of_the_same_label_counts_once():
         assert features.loc["b", "fraud_reports_by_seller_90d"] == 1
 
 
+def test_report_ages_count_a_report_from_its_instant_on():
+    orders = [order("a", 0), order("b", 10), order("c", 100), order("d", 199), order("e", 200), order("f", 500)]
+    outcomes = [outcome("a", "fraud_chargeback", 100), outcome("b", "confirmed_fraud", 200)]
+    for features in both(orders, outcomes):
+        assert math.isnan(features.loc["b", "seconds_since_first_fraud_report_by_card"])
+        assert features.loc["c", "seconds_since_first_fraud_report_by_card"] == 0  # reported at c's instant
+        assert features.loc["d", "seconds_since_last_fraud_report_by_card"] == 99  # b's report not yet
+        assert features.loc["f", "seconds_since_first_fraud_report_by_card"] == 400
+        assert features.loc["f", "seconds_since_last_fraud_report_by_card"] == 300
+        assert math.isnan(features.loc["f", "seconds_since_first_regret_report_by_card"])
+
+
+def test_late_order_does_not_see_a_report_made_after_it():
+    orders = [order("a", 0), order("b", 300), order("late", 150)]
+    outcomes = [outcome("a", "fraud_chargeback", 100), outcome("b", "fraud_chargeback", 400)]
+    arrival = [orders[0], outcomes[0], orders[1], outcomes[1], orders[2]]
+    batch_features, online_features = both(orders, outcomes, arrival=arrival)
+    assert batch_features.loc["late", "seconds_since_last_fraud_report_by_card"] == 50
+    assert online_features.loc["late", "seconds_since_first_fraud_report_by_card"] == 50
+    assert math.isnan(online_features.loc["late", "seconds_since_last_fraud_report_by_card"])  # unknown, not 400
+
+
+def test_amount_z_score_against_the_buyers_log_amounts():
+    amounts = [1000, 2000, 4000, 16000]
+    orders = [order(f"o{i}", 60 * i, amount=a) for i, a in enumerate(amounts)]
+    units = [math.floor(math.log(a) * 1000 + 0.5) for a in amounts]
+    mean = sum(units[:3]) / 3
+    spread = math.sqrt(sum(u * u for u in units[:3]) / 3 - mean * mean)
+    for features in both(orders):
+        assert math.isnan(features.loc["o2", "amount_z_to_buyer_30d"])  # two earlier orders: too few
+        assert features.loc["o3", "amount_z_to_buyer_30d"] == pytest.approx((units[3] - mean) / spread)
+        assert features.loc["o3", "amount_z_to_buyer_90d"] == features.loc["o3", "amount_z_to_buyer_30d"]
+
+
 def test_distinct_cards_per_device_counts_each_card_once_per_window():
     cards = ["c1", "c2", "c1", "c3"]
     orders = [order(f"o{i}", 60 * i, **{"payment.card_fingerprint": c, "session.device_id": "d"})
