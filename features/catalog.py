@@ -39,7 +39,7 @@ def _check_unique() -> None:
 _check_unique()
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: label rates no longer smoothed towards a prior
 """Bump when a feature keeps its name but changes meaning: models trained before must not load."""
 
 

@@ -55,8 +55,6 @@ BUYER_MEAN_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY
 BUYER_SPREAD_WINDOWS = {"30d": 30 * DAY, "90d": 90 * DAY}
 BUYER_SPREAD_MIN_ORDERS = 3
 LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
-LABEL_PRIORS = {"fraud": 0.01, "regret": 0.04}  # fixed, so a rate never depends on the data set
-LABEL_PRIOR_WEIGHT = 20.0
 
 ORDERS_LOG = "orders"  # weights: (1, amount)
 LABELS_LOG = "labels"  # weights: (fraud, regret)
@@ -183,18 +181,21 @@ def _first_seen() -> list[HistoryFeature]:
 
 
 def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *starts: Any) -> list[Any]:
-    """Per window and label: outcomes reported in the window, and their smoothed rate among its orders.
+    """Per window and label: outcomes reported in the window, and their rate per order of the window.
 
     `starts` holds (labels, orders) prefixes at each window's start, in LABEL_WINDOWS order.
+    The rate is not smoothed towards a prior: a smoothed rate with no report is a function
+    of the entity's volume alone, which the trees then fit as if it were risk (on the
+    handbook data that cost 0.017 ROC AUC: fresh terminals ranked by their 90-day volume).
+    Reports and order counts are features too, so small samples remain visible.
     """
     values = []
     for labels_start, orders_start in zip(starts[0::2], starts[1::2], strict=True):
-        orders = orders_now[0] - orders_start[0]
-        for dim, label in enumerate(LABELS):
+        orders = ops.at_least(orders_now[0] - orders_start[0], 1.0)
+        for dim in range(len(LABELS)):
             reported = labels_now[dim] - labels_start[dim]
-            prior = LABEL_PRIORS[label]
             values.append(reported)
-            values.append((reported + prior * LABEL_PRIOR_WEIGHT) / (orders + LABEL_PRIOR_WEIGHT))
+            values.append(ops.ratio(reported, orders))
     return values
 
 
@@ -209,8 +210,8 @@ def _labels() -> list[HistoryFamily]:
                 names += [f"{label}_reports_by_{entity}_{window}", f"{label}_rate_by_{entity}_{window}"]
                 descriptions += [
                     f"{label.capitalize()} outcomes reported in the last {window} on orders with the same {entity}",
-                    f"Smoothed rate of reported {label} among this {entity}'s orders of the last {window} "
-                    f"(prior {LABEL_PRIORS[label]:.0%})",
+                    f"{label.capitalize()} outcomes reported in the last {window} per order with this {entity} "
+                    f"in that window",
                 ]
         families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _label_counts_and_rates))
     return families

@@ -124,13 +124,14 @@ def test_order_never_sees_its_own_outcome():
         assert features.loc["b", "fraud_reports_by_card_90d"] == 1
 
 
-def test_label_rate_is_smoothed_towards_a_fixed_prior():
-    orders = [order("a", 0), order("b", 10)]
+def test_label_rate_is_reports_per_order_and_zero_without_reports_whatever_the_volume():
+    orders = [order("a", 0), order("b", 10), order("c", 20)]
     outcomes = [outcome("a", "refund", 5)]
     for features in both(orders, outcomes):
-        assert features.loc["a", "regret_rate_by_card_90d"] == pytest.approx(0.04)
-        assert features.loc["b", "regret_rate_by_card_90d"] == pytest.approx((1 + 0.04 * 20) / (1 + 20))
-        assert features.loc["b", "fraud_rate_by_card_90d"] == pytest.approx(0.01 * 20 / 21)
+        assert features.loc["a", "regret_rate_by_card_90d"] == 0  # no order before: rate over one order
+        assert features.loc["b", "regret_rate_by_card_90d"] == 1  # one report, one earlier order
+        assert features.loc["c", "regret_rate_by_card_90d"] == 0.5
+        assert features.loc["c", "fraud_rate_by_card_90d"] == 0
 
 
 def test_second_outcome_of_the_same_label_counts_once():
