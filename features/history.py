@@ -191,11 +191,12 @@ def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *s
     """
     values = []
     for labels_start, orders_start in zip(starts[0::2], starts[1::2], strict=True):
-        orders = ops.at_least(orders_now[0] - orders_start[0], 1.0)
+        orders = orders_now[0] - orders_start[0]
+        orders = orders + (orders < 1)  # at least 1 (counts are whole), in arithmetic that arrays and scalars share
         for dim in range(len(LABELS)):
             reported = labels_now[dim] - labels_start[dim]
             values.append(reported)
-            values.append(ops.ratio(reported, orders))
+            values.append(reported / orders)
     return values
 
 
@@ -218,10 +219,13 @@ def _labels() -> list[HistoryFamily]:
 
 
 def _report_ages(r: Any, t: Any, *reported: Any) -> list[Any]:
-    """Seconds since the first and since the last report of each label: how old an episode is, and if it goes on."""
+    """Seconds since the first and since the last report of each label: how old an episode is, and if it goes on.
+
+    Both reads are at or before t or unknown already (Reported), so plain arithmetic suffices.
+    """
     values = []
     for first, last in reported:
-        values += [ops.age(first, t), ops.age(last, t)]
+        values += [(t - first) / 1e6, (t - last) / 1e6]
     return values
 
 

@@ -124,7 +124,7 @@ class EmbeddedState(FeatureState):
     def fetch(
         self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
     ) -> FetchResult:
-        logs, seen_at, sets = self.logs.shards, self.seen_at, self.sets
+        logs, seen_at, sets = self.logs.shards, self.seen_at.shards, self.sets.shards  # shards indexed inline
         with self.lock:
             sums = []
             append = sums.append
@@ -140,33 +140,38 @@ class EmbeddedState(FeatureState):
                 append(log.sums[i - 1] if i else log.base)
             times = []
             for key in seen:
-                pair = seen_at.get(key)
+                pair = seen_at[hash(key) & _SHARD_MASK].get(key)
                 times.append(None if pair is None else (pair[0], pair[1]))
             members = []
             for log_key, after, before in slices:
-                set_log = sets.get(log_key)
+                set_log = sets[hash(log_key) & _SHARD_MASK].get(log_key)
                 members.append([] if set_log is None else set_log.between(after, before))
         return sums, times, members
 
     def apply(self, writes: Writes) -> None:
+        logs, sets, seen_at = self.logs.shards, self.sets.shards, self.seen_at.shards
         with self.lock:
             for log_key, t, weights in writes.appends:
-                log = self.logs.get(log_key)
+                shard = logs[hash(log_key) & _SHARD_MASK]
+                log = shard.get(log_key)
                 if log is None:
-                    log = self.logs[log_key] = _Log(len(weights))
+                    log = shard[log_key] = _Log(len(weights))
                 log.add(t, weights)
             for log_key, t, member in writes.members:
-                set_log = self.sets.get(log_key)
+                shard = sets[hash(log_key) & _SHARD_MASK]
+                set_log = shard.get(log_key)
                 if set_log is None:
-                    set_log = self.sets[log_key] = _SetLog()
+                    set_log = shard[log_key] = _SetLog()
                 set_log.add(t, member)
             for key, t in writes.seen:
-                pair = self.seen_at.get(key)
+                shard = seen_at[hash(key) & _SHARD_MASK]
+                pair = shard.get(key)
                 if pair is None:
-                    self.seen_at[key] = [t, t]
-                else:
-                    pair[0] = min(pair[0], t)
-                    pair[1] = max(pair[1], t)
+                    shard[key] = [t, t]
+                elif t < pair[0]:
+                    pair[0] = t
+                elif t > pair[1]:
+                    pair[1] = t
             for order_id, record in writes.orders:
                 self.orders[order_id] = record
                 self.newest_us = max(self.newest_us, record.created_us)
