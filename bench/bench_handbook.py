@@ -45,12 +45,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runs from a checkout without installing the project
 
-from training.handbook import evaluate_period, transactions_frame  # noqa: E402
+from training.handbook import drop_known_compromised, evaluate_period, transactions_frame  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "handbook"
 TEST_START = pd.Timestamp("2018-08-08T00:00:00Z")
@@ -159,10 +160,65 @@ def score(model: Path, work: Path, start: pd.Timestamp, days: int, name: str) ->
     return pd.read_parquet(out, columns=["order_id", "fraud_score"]), seconds
 
 
+def test_transactions(transactions: pd.DataFrame, work: Path, index: int) -> pd.DataFrame:
+    """The evaluated test transactions (known compromised cards removed) with a candidate's scores."""
+    days = [TEST_START + timedelta(days=i) for i in range(TEST_DAYS)]
+    test = drop_known_compromised(transactions, days, TEST_START - timedelta(days=MATURITY_DAYS + TEST_DAYS))
+    scores = pd.read_parquet(work / f"test_{index}.parquet", columns=["order_id", "fraud_score"])
+    return test.merge(scores.rename(columns={"fraud_score": "score"}), on="order_id")
+
+
 def perfect_card_precision(transactions: pd.DataFrame) -> float:
     """CP@100 of the test week when the scores are the labels: the most any model can reach."""
     perfect = transactions.assign(fraud_score=transactions["fraud"].astype("float64"))
     return evaluate_period(transactions, perfect[["order_id", "fraud_score"]], TEST_START, TEST_DAYS)["card_precision"]
+
+
+FIRST_WEEK = "terminal, first 7 days"  # before its first report could exist (7-day delay)
+
+
+def fraud_kinds(orders: pd.DataFrame, transactions: pd.DataFrame) -> pd.Series:
+    """Each fraud's pattern, inferred (the contract copy has no scenario column): by order_id.
+
+    Amount over 220 EUR; a compromised terminal (frauds from 3 or more cards there),
+    split by the days since the first fraud of its episode (the frauds of the 28 days
+    before); otherwise a compromised customer (5x amounts).
+    """
+    frauds = orders[transactions["fraud"].to_numpy() == 1]
+    kinds = pd.Series("customer, 5x amounts", index=frauds["order_id"].to_numpy())
+    cards_per_terminal = frauds.groupby("seller_account_id")["payment_card_fingerprint"].nunique()
+    terminals = frauds[frauds["seller_account_id"].map(cards_per_terminal).to_numpy() >= 3]
+    for _, episode in terminals.groupby("seller_account_id"):
+        episode = episode.sort_values("created_at")
+        days = (episode["created_at"] - episode["created_at"].iloc[0]).dt.total_seconds().to_numpy() / 86400
+        starts = days[np.searchsorted(days, days - 28, side="right")]  # the episode's first fraud
+        first = pd.Series(days - starts < 7, index=episode["order_id"].to_numpy())
+        kinds[first.index] = [FIRST_WEEK if f else "terminal, later days" for f in first]
+    kinds[frauds.loc[frauds["amount"] > 22_000, "order_id"].to_numpy()] = "amount over 220"
+    return kinds
+
+
+def print_fraud_kinds(test: pd.DataFrame, kinds: pd.Series) -> None:
+    """Where each kind of test fraud ranks among the genuine test orders, and what that costs in ROC AUC.
+
+    ROC AUC is the frauds' mean percentile among genuine orders. A terminal's frauds in
+    the first days after compromise look like any order until their reports arrive, so
+    no model can rank them better than by chance (50th percentile) on average.
+    """
+    genuine = np.sort(test.loc[test["fraud"] == 0, "score"].to_numpy())
+    frauds = test[test["fraud"] == 1]
+    percentile = pd.Series(np.searchsorted(genuine, frauds["score"].to_numpy()) / len(genuine),
+                           index=frauds["order_id"].to_numpy())
+    kind = kinds.reindex(percentile.index)
+    rows = [[name, str(len(p)), f"{p.mean():.3f}", f"{(p >= 0.5).mean():.2f}"]
+            for name, p in percentile.groupby(kind.to_numpy())]
+    print("\ntest frauds by inferred kind: mean percentile among genuine orders (ROC AUC is the mean over all)")
+    print_table(["kind", "frauds", "mean percentile", "above median"], rows)
+    first = kind == FIRST_WEEK
+    if first.any():
+        blind = percentile.where(~first, 0.5).mean()
+        print(f"ROC AUC with the {int(first.sum())} first-week terminal frauds at chance (50th percentile): "
+              f"{blind:.3f}")
 
 
 def figures(metrics: dict[str, float]) -> list[str]:
@@ -253,6 +309,7 @@ def run_bench(data: Path, work: Path, train_days: int | None, candidates: list[C
           f"(handbook: {EXPECTED_TEST[0]:,} and {EXPECTED_TEST[1]}; our copy has no zero-amount orders); "
           f"CP@100 of a perfect ranking: {perfect_card_precision(transactions):.3f}")
     print_results(runs, chosen)
+    print_fraud_kinds(test_transactions(transactions, work, runs.index(chosen)), fraud_kinds(orders, transactions))
     print("\ntimings: " + "; ".join(f"{r.candidate.name}: train {r.train_seconds:.0f} s, score {r.score_seconds:.0f} s"
                                     for r in runs if r.test is not None))
 
