@@ -170,14 +170,17 @@ def _distinct() -> list[HistoryFamily]:
     ]
 
 
-def _first_seen() -> list[HistoryFeature]:
-    return [
-        HistoryFeature(
-            f"seconds_since_first_{entity}",
-            f"Seconds since this {entity.replace('_', ' + ')} was first seen by the engine (unknown if never)",
-            (FirstSeen(entity),), lambda r, t, first: ops.seconds_since(first, t))
-        for entity in FIRST_SEEN
-    ]
+def _ages(r: Any, t: Any, *firsts: Any) -> list[Any]:
+    """Seconds since each first sighting; FirstSeen reads are before t or unknown already."""
+    return [(t - first) / 1e6 for first in firsts]
+
+
+def _first_seen() -> list[HistoryFamily]:
+    return [HistoryFamily(
+        tuple(f"seconds_since_first_{entity}" for entity in FIRST_SEEN),
+        tuple(f"Seconds since this {entity.replace('_', ' + ')} was first seen by the engine (unknown if never)"
+              for entity in FIRST_SEEN),
+        tuple(FirstSeen(entity) for entity in FIRST_SEEN), _ages)]
 
 
 def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *starts: Any) -> list[Any]:

@@ -125,14 +125,6 @@ def greater(x: Num, threshold: float) -> Num:
     return x if x != x else float(x > threshold)
 
 
-def seconds_since(first_us: Num, t_us: Num) -> Num:
-    """Seconds from an earlier moment (microseconds) to t; unknown if it is not earlier."""
-    if _is_vector(first_us) or _is_vector(t_us):
-        with np.errstate(invalid="ignore"):
-            return np.where(first_us < t_us, (t_us - first_us) / 1e6, np.nan)
-    return (t_us - first_us) / 1e6 if first_us < t_us else math.nan
-
-
 def age(at_us: Num, t_us: Num) -> Num:
     """Seconds from a moment (microseconds) at or before t to t; unknown if it is later or unknown."""
     if _is_vector(at_us) or _is_vector(t_us):

@@ -23,7 +23,6 @@ def same(vector_value, scalar_values):
     "op",
     [
         lambda a, b: ops.ratio(a, b),
-        lambda a, b: ops.seconds_since(a, b),
         lambda a, b: ops.at_least(a, 2.0) + b,
         lambda a, b: ops.greater(a, 1.0),
         lambda a, b: ops.log1p(np.abs(a) if isinstance(a, np.ndarray) else abs(a)),
