@@ -116,10 +116,11 @@ class OnlineFeatures:
                                [(slot, _LOG_WIDTH[log]) for slot, _, _ in items],
                                [(offset, inclusive) for _, offset, inclusive in items])
                               for (log, entity), items in groups.items()]
-        self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:") for r, slot in reads.items()
+        # first-seen and report times share the state's (first, last) primitive: (slot, entity, key head, is report)
+        self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:", False) for r, slot in reads.items()
                            if isinstance(r, FirstSeen)]
-        self.reported_reads = [(slot, r.entity, reported_key(r.label, r.entity)) for r, slot in reads.items()
-                               if isinstance(r, Reported)]
+        self.seen_reads += [(slot, r.entity, reported_key(r.label, r.entity), True) for r, slot in reads.items()
+                            if isinstance(r, Reported)]
         self.distinct_reads = [(slot, r.entity, f"{pairs_log(r.other)}:{r.entity}:") for r, slot in reads.items()
                                if isinstance(r, Distinct)]
         self.plan = [(b.combine, operator.itemgetter(*[reads[r] for r in b.reads]), len(b.reads) == 1,
@@ -165,20 +166,12 @@ class OnlineFeatures:
             log_key = head + key  # one string per log: the state sees the same object repeated
             prefix_slots += slots
             prefixes += [(log_key, t - offset, inclusive) for offset, inclusive in bounds]
-        for slot, entity, head in self.seen_reads:
+        for slot, entity, head, report in self.seen_reads:
             key = keys[entity]
             if key is None:
-                values[slot] = _NAN
+                values[slot] = _NOT_REPORTED if report else _NAN
             else:
-                seen_slots.append(slot)
-                seen.append(head + key)
-        reported_slots = []
-        for slot, entity, head in self.reported_reads:
-            key = keys[entity]
-            if key is None:
-                values[slot] = _NOT_REPORTED
-            else:
-                reported_slots.append(slot)
+                seen_slots.append((slot, report))
                 seen.append(head + key)
         for slot, entity, head in self.distinct_reads:
             key = keys[entity]
@@ -190,11 +183,11 @@ class OnlineFeatures:
         sums, times, members = self.state.fetch(prefixes, seen, slices)
         for (slot, width), found in zip(prefix_slots, sums, strict=True):
             values[slot] = _ZEROS[width] if found is None else found
-        first_seen = len(seen_slots)
-        for slot, found in zip(seen_slots, times[:first_seen], strict=True):
-            values[slot] = _NAN if found is None or found[0] >= t else found[0]
-        for slot, found in zip(reported_slots, times[first_seen:], strict=True):
-            values[slot] = reported_up_to(found, t)
+        for (slot, report), found in zip(seen_slots, times, strict=True):
+            if report:
+                values[slot] = reported_up_to(found, t)
+            else:
+                values[slot] = _NAN if found is None or found[0] >= t else found[0]
         for slot, events in zip(slice_slots, members, strict=True):
             values[slot] = distinct_counts(events, t)
         return values
