@@ -51,7 +51,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runs from a checkout without installing the project
 
-from training.handbook import drop_known_compromised, evaluate_period, transactions_frame  # noqa: E402
+from training.handbook import evaluate_period, test_transactions, transactions_frame  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "handbook"
 TEST_START = pd.Timestamp("2018-08-08T00:00:00Z")
@@ -160,14 +160,6 @@ def score(model: Path, work: Path, start: pd.Timestamp, days: int, name: str) ->
     return pd.read_parquet(out, columns=["order_id", "fraud_score"]), seconds
 
 
-def test_transactions(transactions: pd.DataFrame, work: Path, index: int) -> pd.DataFrame:
-    """The evaluated test transactions (known compromised cards removed) with a candidate's scores."""
-    days = [TEST_START + timedelta(days=i) for i in range(TEST_DAYS)]
-    test = drop_known_compromised(transactions, days, TEST_START - timedelta(days=MATURITY_DAYS + TEST_DAYS))
-    scores = pd.read_parquet(work / f"test_{index}.parquet", columns=["order_id", "fraud_score"])
-    return test.merge(scores.rename(columns={"fraud_score": "score"}), on="order_id")
-
-
 def perfect_card_precision(transactions: pd.DataFrame) -> float:
     """CP@100 of the test week when the scores are the labels: the most any model can reach."""
     perfect = transactions.assign(fraud_score=transactions["fraud"].astype("float64"))
@@ -175,27 +167,31 @@ def perfect_card_precision(transactions: pd.DataFrame) -> float:
 
 
 FIRST_WEEK = "terminal, first 7 days"  # before its first report could exist (7-day delay)
+MIN_RUN = 5  # unbroken frauds in a terminal's orders that make a compromise episode
 
 
 def fraud_kinds(orders: pd.DataFrame, transactions: pd.DataFrame) -> pd.Series:
     """Each fraud's pattern, inferred (the contract copy has no scenario column): by order_id.
 
-    Amount over 220 EUR; a compromised terminal (frauds from 3 or more cards there),
-    split by the days since the first fraud of its episode (the frauds of the 28 days
-    before); otherwise a compromised customer (5x amounts).
+    A compromised terminal makes every order there a fraud for 28 days, so its frauds
+    form long unbroken runs in the terminal's own order sequence, while a customer's or
+    a large amount's fraud sits among genuine orders. A fraud in a run of at least
+    MIN_RUN is a terminal fraud, dated from the run's first order; otherwise it is a
+    large amount (over 220 EUR, the handbook's first pattern, or a customer's 5x amount
+    that crossed it) or a compromised customer's 5x amount.
     """
-    frauds = orders[transactions["fraud"].to_numpy() == 1]
-    kinds = pd.Series("customer, 5x amounts", index=frauds["order_id"].to_numpy())
-    cards_per_terminal = frauds.groupby("seller_account_id")["payment_card_fingerprint"].nunique()
-    terminals = frauds[frauds["seller_account_id"].map(cards_per_terminal).to_numpy() >= 3]
-    for _, episode in terminals.groupby("seller_account_id"):
-        episode = episode.sort_values("created_at")
-        days = (episode["created_at"] - episode["created_at"].iloc[0]).dt.total_seconds().to_numpy() / 86400
-        starts = days[np.searchsorted(days, days - 28, side="right")]  # the episode's first fraud
-        first = pd.Series(days - starts < 7, index=episode["order_id"].to_numpy())
-        kinds[first.index] = [FIRST_WEEK if f else "terminal, later days" for f in first]
-    kinds[frauds.loc[frauds["amount"] > 22_000, "order_id"].to_numpy()] = "amount over 220"
-    return kinds
+    frame = pd.DataFrame({"order_id": orders["order_id"].to_numpy(), "seller": orders["seller_account_id"].to_numpy(),
+                          "t": orders["created_at"].to_numpy(), "amount": orders["amount"].to_numpy(),
+                          "fraud": transactions["fraud"].to_numpy()}).sort_values(["seller", "t"], kind="stable")
+    run = (frame["fraud"].ne(frame["fraud"].shift()) | frame["seller"].ne(frame["seller"].shift())).cumsum()
+    length = run.map(run.value_counts())
+    start = frame.groupby(run)["t"].transform("min")
+    days = (frame["t"] - start).dt.total_seconds() / 86400
+    terminal = (frame["fraud"] == 1) & (length >= MIN_RUN)
+    kind = np.select([terminal & (days < 7), terminal, frame["amount"] > 22_000],
+                     [FIRST_WEEK, "terminal, later days", "amount over 220"], "customer, 5x amounts")
+    frauds = frame["fraud"] == 1
+    return pd.Series(kind[frauds.to_numpy()], index=frame["order_id"][frauds].to_numpy())
 
 
 def print_fraud_kinds(test: pd.DataFrame, kinds: pd.Series) -> None:
@@ -207,8 +203,9 @@ def print_fraud_kinds(test: pd.DataFrame, kinds: pd.Series) -> None:
     """
     genuine = np.sort(test.loc[test["fraud"] == 0, "score"].to_numpy())
     frauds = test[test["fraud"] == 1]
-    percentile = pd.Series(np.searchsorted(genuine, frauds["score"].to_numpy()) / len(genuine),
-                           index=frauds["order_id"].to_numpy())
+    scores = frauds["score"].to_numpy()
+    below = (np.searchsorted(genuine, scores, "left") + np.searchsorted(genuine, scores, "right")) / 2  # ties half
+    percentile = pd.Series(below / len(genuine), index=frauds["order_id"].to_numpy())
     kind = kinds.reindex(percentile.index)
     rows = [[name, str(len(p)), f"{p.mean():.3f}", f"{(p >= 0.5).mean():.2f}"]
             for name, p in percentile.groupby(kind.to_numpy())]
@@ -309,7 +306,10 @@ def run_bench(data: Path, work: Path, train_days: int | None, candidates: list[C
           f"(handbook: {EXPECTED_TEST[0]:,} and {EXPECTED_TEST[1]}; our copy has no zero-amount orders); "
           f"CP@100 of a perfect ranking: {perfect_card_precision(transactions):.3f}")
     print_results(runs, chosen)
-    print_fraud_kinds(test_transactions(transactions, work, runs.index(chosen)), fraud_kinds(orders, transactions))
+    scores = pd.read_parquet(work / f"test_{runs.index(chosen)}.parquet", columns=["order_id", "fraud_score"])
+    test = test_transactions(transactions, TEST_START, TEST_DAYS).merge(
+        scores.rename(columns={"fraud_score": "score"}), on="order_id")
+    print_fraud_kinds(test, fraud_kinds(orders, transactions))
     print("\ntimings: " + "; ".join(f"{r.candidate.name}: train {r.train_seconds:.0f} s, score {r.score_seconds:.0f} s"
                                     for r in runs if r.test is not None))
 

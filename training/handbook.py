@@ -98,18 +98,24 @@ def handbook_metrics(scored: pd.DataFrame, k: int = TOP_K) -> dict[str, float]:
     }
 
 
-def evaluate_period(
-    transactions: pd.DataFrame, predictions: pd.DataFrame, start: pd.Timestamp, days: int,
-    delay: timedelta = DELAY, k: int = TOP_K,
-) -> dict[str, float]:
-    """The handbook's metrics of `predictions` (order_id, fraud_score) on `days` days from `start`.
+def test_transactions(
+    transactions: pd.DataFrame, start: pd.Timestamp, days: int, delay: timedelta = DELAY
+) -> pd.DataFrame:
+    """The transactions evaluated on `days` days from `start`: known compromised cards removed.
 
     Known cards count from the start of the handbook's training week: delay + 7 days
     before `start` (2018-07-25 for the test week starting 2018-08-08).
     """
     test_days = [start + timedelta(days=i) for i in range(days)]
-    known_since = start - delay - timedelta(days=7)
-    test = drop_known_compromised(transactions, test_days, known_since, delay)
+    return drop_known_compromised(transactions, test_days, start - delay - timedelta(days=7), delay)
+
+
+def evaluate_period(
+    transactions: pd.DataFrame, predictions: pd.DataFrame, start: pd.Timestamp, days: int,
+    delay: timedelta = DELAY, k: int = TOP_K,
+) -> dict[str, float]:
+    """The handbook's metrics of `predictions` (order_id, fraud_score) on `days` days from `start`."""
+    test = test_transactions(transactions, start, days, delay)
     scores = predictions.set_index("order_id")["fraud_score"]
     missing = ~test["order_id"].isin(scores.index)
     if missing.any():
