@@ -125,14 +125,6 @@ def greater(x: Num, threshold: float) -> Num:
     return x if x != x else float(x > threshold)
 
 
-def age(at_us: Num, t_us: Num) -> Num:
-    """Seconds from a moment (microseconds) at or before t to t; unknown if it is later or unknown."""
-    if _is_vector(at_us) or _is_vector(t_us):
-        with np.errstate(invalid="ignore"):
-            return np.where(at_us <= t_us, (t_us - at_us) / 1e6, np.nan)
-    return (t_us - at_us) / 1e6 if at_us <= t_us else math.nan
-
-
 def known_if(x: Num, flag: Num) -> Num:
     """x where the flag is 1.0, unknown where it is 0.0 or unknown."""
     if _is_vector(x) or _is_vector(flag):

@@ -72,7 +72,7 @@ _PATTERNS = [
     (re.compile(r"(fraud|regret)_reports_by_(\w+?)_(7d|30d|90d)$"),
      "{count} {label} reports on this {entity} in the last {window}"),
     (re.compile(r"(fraud|regret)_rate_by_(\w+?)_(7d|30d|90d)$"),
-     "{label} rate {percent} on this {entity} over the last {window}"),
+     "{value:.2f} {label} reports per order with this {entity} in the last {window}"),
     (re.compile(r"amount_to_buyer_mean_(1d|7d|30d|90d)$"),
      "amount {value:.1f}x the buyer's average of the last {window}"),
     (re.compile(r"amount_z_to_buyer_(30d|90d)$"),
@@ -85,7 +85,11 @@ def sentence(feature: str, value: float) -> str:
     if value is None or math.isnan(value):
         report = _REPORT_AGE.match(feature)
         if report:
-            return f"No {report.group(2)} report on this {_ENTITY.get(report.group(3), report.group(3))} yet"
+            which, label, entity = report.groups()
+            entity = _ENTITY.get(entity, entity)
+            if which == "first":
+                return f"No {label} report on this {entity} yet"
+            return f"No {label} report on this {entity} known before this order"
         first_seen = re.match(r"seconds_since_first_(\w+)$", feature)
         if first_seen:
             return f"{_ENTITY.get(first_seen.group(1), first_seen.group(1)).capitalize()} never seen before"

@@ -15,6 +15,12 @@ Same answers as EmbeddedState, laid out for one round trip per `fetch` and per `
   atomic against other processes (a late event rewrites the running sums after it).
 Order records and label marks expire a day after ORDER_RETENTION_US. Logs, set logs and
 seen keys are kept as EmbeddedState keeps them: trimmed, never forgotten.
+
+Every key lives under `{prefix}v{LAYOUT_VERSION}:`. A release whose state layout differs
+(new logs or seen keys, as the report times and buyer log amounts were) bumps the
+version, so it starts from an empty history of its own instead of reading an older
+engine's keys, which would lack the new logs and give wrong features (EmbeddedState
+refuses an older snapshot for the same reason).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from features.state.base import (
 )
 from features.state.embedded import _TRIM_AT_LEAST
 
+LAYOUT_VERSION = 2  # 2: report times (seen "reported:...") and buyer log amounts
 _ORDER_TTL_S = ORDER_RETENTION_US // 1_000_000 + 86_400
 _UNAVAILABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ResponseError)
 _T = TypeVar("_T")
@@ -238,6 +245,7 @@ class RedisState(FeatureState):
         self, *, url: str = "redis://127.0.0.1:6379/0", prefix: str = "risk:", timeout_s: float = 0.05
     ) -> None:
         self.url = url
+        prefix = f"{prefix}v{LAYOUT_VERSION}:"
         self.prefix = prefix
         self.timeout_s = timeout_s
         self.client = redis.Redis.from_url(

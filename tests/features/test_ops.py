@@ -29,7 +29,6 @@ def same(vector_value, scalar_values):
         lambda a, b: ops.hour_of_day(a * 1000.0),
         lambda a, b: ops.day_of_week(a * 1e5),
         lambda a, b: ops.is_known(a) + ops.flag_not(ops.is_known(b)),
-        lambda a, b: ops.age(a, b),
         lambda a, b: ops.known_if(a, ops.greater(b, 0.5)),
         lambda a, b: ops.square_root(a),
         lambda a, b: ops.log_amount(a * 7.3),
