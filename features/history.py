@@ -253,7 +253,9 @@ def _amount_to_means(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
 def _amount_spreads(r: Any, t: Any, orders_now: Any, logs_now: Any, *starts: Any) -> list[Any]:
     """The amount's z-score among the buyer's log amounts in each window (NaN with too few orders or no spread).
 
-    `starts` holds (orders, log amounts) prefixes at each window's start.
+    `starts` holds (orders, log amounts) prefixes at each window's start. The spread is
+    the population one (over n): it describes the buyer's orders, it estimates nothing.
+    Near-equal earlier amounts give a tiny spread and a huge z; trees only need the order.
     """
     this = ops.log_amount(r["amount"])
     values = []

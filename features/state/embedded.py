@@ -124,7 +124,8 @@ class EmbeddedState(FeatureState):
     def fetch(
         self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
     ) -> FetchResult:
-        logs, seen_at, sets = self.logs.shards, self.seen_at.shards, self.sets.shards  # shards indexed inline
+        # shards indexed inline (hash & mask, as ShardedDict does): a method call per key costs more here
+        logs, seen_at, sets = self.logs.shards, self.seen_at.shards, self.sets.shards
         with self.lock:
             sums = []
             append = sums.append
