@@ -7,6 +7,7 @@ math, so the online path pays microseconds and no scikit-learn object is unpickl
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class Calibrator:
         """The same for one value, without numpy overhead (the scoring hot path)."""
         if self.kind == "isotonic":
             order = 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
-            return (1.0 - TIE_BREAK) * float(np.interp(margin, self._x, self._y)) + TIE_BREAK * order
+            return (1.0 - TIE_BREAK) * _interp_one(margin, self.x, self.y) + TIE_BREAK * order
         z = self.a * margin + self.b
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
@@ -56,6 +57,17 @@ class Calibrator:
     def from_dict(cls, data: dict[str, Any]) -> Calibrator:
         return cls(kind=data["kind"], x=list(data.get("x", [])), y=list(data.get("y", [])),
                    a=float(data.get("a", 1.0)), b=float(data.get("b", 0.0)))
+
+
+def _interp_one(m: float, x: list[float], y: list[float]) -> float:
+    """np.interp for one value on Python lists (a bisect instead of numpy's per-call overhead)."""
+    if m <= x[0]:
+        return y[0]
+    if m >= x[-1]:
+        return y[-1]
+    i = bisect_right(x, m)
+    x0, y0 = x[i - 1], y[i - 1]
+    return (y[i] - y0) / (x[i] - x0) * (m - x0) + y0
 
 
 def fit_isotonic(margin: np.ndarray, y: np.ndarray) -> Calibrator:
