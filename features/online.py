@@ -112,7 +112,7 @@ class OnlineFeatures:
         for r, slot in reads.items():
             if isinstance(r, Prefix):
                 groups.setdefault((r.log, r.entity), []).append((slot, r.offset_us, r.inclusive))
-        self.prefix_groups = [(entity, f"{log}:{entity}:", _LOG_WIDTH[log], items,
+        self.prefix_groups = [(entity, f"{log}:{entity}:", _LOG_WIDTH[log],
                                [(slot, _LOG_WIDTH[log]) for slot, _, _ in items],
                                [(offset, inclusive) for _, offset, inclusive in items])
                               for (log, entity), items in groups.items()]
@@ -157,10 +157,10 @@ class OnlineFeatures:
     def _read(self, t: int, keys: Mapping[str, str | None]) -> list[Any]:
         values: list[Any] = [None] * self.n_reads
         prefixes, prefix_slots, seen, seen_slots, slices, slice_slots = [], [], [], [], [], []
-        for entity, head, width, items, slots, bounds in self.prefix_groups:
+        for entity, head, width, slots, bounds in self.prefix_groups:
             key = keys[entity]
             if key is None:  # the order has no such entity: unknown, not zero
-                for slot, _, _ in items:
+                for slot, _ in slots:
                     values[slot] = _UNKNOWN[width]
                 continue
             log_key = head + key  # one string per log: the state sees the same object repeated
