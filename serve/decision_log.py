@@ -102,6 +102,9 @@ class _OutcomeRow(NamedTuple):
 class DecisionLog(ABC):
     """Append-only log of decisions and outcomes; safe to call from several threads."""
 
+    in_process: bool = False
+    """Writes go to local disk from this process: logging never waits on a network peer."""
+
     @abstractmethod
     def get(self, order_id: str) -> StoredDecision | None:
         """The stored decision of `order_id`, or None if it was never recorded."""
@@ -238,6 +241,8 @@ class SQLiteDecisionLog(DecisionLog):
     lock before DecisionLogUnavailable. `path` must be a file: export reads it on a
     connection of its own.
     """
+
+    in_process = True
 
     def __init__(
         self,

@@ -22,13 +22,13 @@ import numpy as np
 from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
 from features.sentences import sentence
-from features.state import EmbeddedState, FeatureState, StateUnavailable
+from features.state import FeatureState, StateUnavailable
 from models.bundle import ModelBundle
 from models.explain import PathExplainer
 from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
 from risk.contract import Decision, Order, Outcome, Reason
 from risk.errors import Conflict
-from serve.decision_log import DecisionLog, SQLiteDecisionLog
+from serve.decision_log import DecisionLog
 
 log = logging.getLogger("risk.serve")
 _SEVERITY = {"approve": 0, "review": 1, "decline": 2}
@@ -88,7 +88,7 @@ class ScoringEngine:
         self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
         self._reload_lock = threading.Lock()
         # state and log in this process and on local disk: scoring never waits on a network peer
-        self.in_process = isinstance(state, EmbeddedState) and isinstance(decisions, SQLiteDecisionLog)
+        self.in_process = state.in_process and decisions.in_process
 
     @property
     def model_version(self) -> str:

@@ -58,7 +58,7 @@ def build_engine(settings: Settings) -> ScoringEngine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     decisions = open_decision_log(settings.database_url, settings.data_dir / "decisions.sqlite")
     engine = ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
-    if isinstance(engine.state, EmbeddedState):
+    if engine.state.persists_by_snapshot:
         catch_up_from_log(engine, settings.data_dir / "state.pkl")
     return engine
 
@@ -127,7 +127,7 @@ class Snapshotter:
         self.stop = threading.Event()
 
     def save(self) -> None:
-        if isinstance(self.engine.state, EmbeddedState):
+        if self.engine.state.persists_by_snapshot:
             self.engine.state.snapshot(self.path)
 
     def watch(self) -> None:
@@ -135,7 +135,7 @@ class Snapshotter:
         while not self.stop.wait(FREEZE_EVERY_S):
             gc.collect(1)  # the young generations only: milliseconds
             gc.freeze()  # what survived is long-lived history: out of every later collection
-            if not isinstance(self.engine.state, EmbeddedState) or time.monotonic() - last_snapshot < self.interval:
+            if not self.engine.state.persists_by_snapshot or time.monotonic() - last_snapshot < self.interval:
                 continue
             last_snapshot = time.monotonic()
             try:

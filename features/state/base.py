@@ -58,6 +58,11 @@ FetchResult = tuple[list[tuple[int, ...] | None], list[tuple[int, int] | None], 
 class FeatureState(ABC):
     """Per-entity history shared by every scoring process that uses the same backend."""
 
+    in_process: bool = False
+    """Reads and writes stay in this process: scoring never waits on a network peer."""
+    persists_by_snapshot: bool = False
+    """The state survives a restart only through `snapshot` (and a replay of the decision log beyond it)."""
+
     @abstractmethod
     def fetch(
         self, prefixes: Sequence[PrefixQuery], seen: Sequence[str], slices: Sequence[SliceQuery] = ()
@@ -79,6 +84,11 @@ class FeatureState(ABC):
 
     def snapshot(self, path: Path) -> None:  # noqa: B027 - optional for backends that persist by themselves
         """Persist to `path` (backends that are durable on their own need not)."""
+
+    def snapshot_in_background(self, path: Path) -> int | None:
+        """Start persisting to `path` without pausing scoring: the writer's pid, or None if already done."""
+        self.snapshot(path)
+        return None
 
     def close(self) -> None:  # noqa: B027
         """Release connections."""

@@ -111,6 +111,9 @@ class _SetLog:
 class EmbeddedState(FeatureState):
     """All history in this process; `snapshot` and `EmbeddedState.load` survive a restart."""
 
+    in_process = True
+    persists_by_snapshot = True
+
     def __init__(self) -> None:
         # millions of keys each: sharded, so that growing one never stalls a request (see sharded.py)
         self.logs: ShardedDict[_Log] = ShardedDict()
