@@ -18,8 +18,8 @@ import pandas as pd
 
 from features.batch import compute_features
 from features.history import VELOCITY_WINDOWS
-from risk.datasets import ORDERS, OUTCOMES, normalise
-from training.simulator import simulate
+
+from benchkit import simulated_world
 
 
 def peak_rss_mb() -> float:
@@ -49,8 +49,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args()
 
-    orders, outcomes = simulate(args.orders, args.days, seed=7)
-    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
+    orders, outcomes = simulated_world(args.orders, args.days, seed=7)
     base_rss = peak_rss_mb()
 
     started = time.perf_counter()

@@ -37,9 +37,9 @@ from features.batch import compute_features  # noqa: E402
 from features.catalog import CATEGORICAL, FEATURE_NAMES  # noqa: E402
 from features.row import ROW_FEATURES  # noqa: E402
 from models.risk_model import RiskModel  # noqa: E402
-from risk.datasets import ORDERS, OUTCOMES, normalise  # noqa: E402
 from risk.labels import labels_as_of  # noqa: E402
-from training.simulator import simulate  # noqa: E402
+
+from benchkit import print_table, simulated_world  # noqa: E402
 
 RISKS = ("fraud", "regret")
 ALL_COLUMNS = list(range(len(FEATURE_NAMES)))
@@ -114,15 +114,6 @@ def evaluate(X: np.ndarray, data: Split, risk: str, variant: Variant) -> dict[st
             "AP": average_precision_score(y_test, p), "seconds": time.perf_counter() - started}
 
 
-def print_table(rows: list[dict[str, str]]) -> None:
-    """A plain text table, columns as wide as their widest cell."""
-    headers = list(rows[0])
-    widths = {h: max(len(h), *(len(r[h]) for r in rows)) for h in headers}
-    print("  ".join(h.rjust(widths[h]) for h in headers))
-    for row in rows:
-        print("  ".join(row[h].rjust(widths[h]) for h in headers))
-
-
 def ratio_rows(results: dict[tuple[str, str], dict[str, float]]) -> list[dict[str, str]]:
     """History over plain for each risk, stopping metric and test metric trained both ways."""
     rows = []
@@ -148,8 +139,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    orders, outcomes = simulate(args.orders, args.days, args.seed)
-    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
+    orders, outcomes = simulated_world(args.orders, args.days, args.seed)
     X = compute_features(orders, outcomes)[list(FEATURE_NAMES)].to_numpy("float32")
     data = split(orders, outcomes, args.train_days, args.maturity_days)
     print(f"{len(orders):,} orders, {args.days} days, seed {args.seed}: simulated and featurised in "

@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.simulator import run_simulation, simulate  # noqa: E402
 
+from benchkit import print_table  # noqa: E402
+
 FRAUD_KINDS = ("fraud_chargeback", "confirmed_fraud")
 REGRET_KINDS = ("refund", "dispute")
 
@@ -33,15 +35,6 @@ def label_rates(orders: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[float, fl
     fraud = int(outcomes["kind"].isin(FRAUD_KINDS).sum())
     regret = int(outcomes["kind"].isin(REGRET_KINDS).sum())
     return fraud / len(orders), regret / (len(orders) - fraud)
-
-
-def print_table(rows: list[dict[str, str]]) -> None:
-    """A plain text table, columns as wide as their widest cell."""
-    headers = list(rows[0])
-    widths = {h: max(len(h), *(len(r[h]) for r in rows)) for h in headers}
-    print("  ".join(h.rjust(widths[h]) for h in headers))
-    for row in rows:
-        print("  ".join(row[h].rjust(widths[h]) for h in headers))
 
 
 def bench(n_orders: int, days: int, seed: int) -> None:

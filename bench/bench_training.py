@@ -23,11 +23,11 @@ from features.batch import compute_features
 from features.catalog import CATEGORICAL, FEATURE_NAMES
 from features.row import ROW_FEATURES
 from models.risk_model import RiskModel
-from risk.datasets import ORDERS, OUTCOMES, normalise
 from risk.labels import labels_as_of
 from training.score import score_period
-from training.simulator import simulate
 from training.train import TrainConfig, train, training_set
+
+from benchkit import simulated_world
 
 QUIET = lambda message: None  # noqa: E731
 
@@ -66,8 +66,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args()
-    orders, outcomes = simulate(args.orders, args.days, seed=7)
-    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
+    orders, outcomes = simulated_world(args.orders, args.days, seed=7)
     start = orders["created_at"].min().floor("D")
 
     rows = quality(orders, outcomes, start, args.days)
