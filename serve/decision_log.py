@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sqlite3
 import threading
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +49,8 @@ from pydantic import ValidationError
 from risk.contract import ORDER_COLUMNS, Order, Outcome, describe, flatten
 from risk.datasets import write_orders, write_outcomes
 from risk.errors import DataError, InvalidInput, RiskError
+from risk.files import write_atomically
+from risk.urls import redacted_url
 
 EXPORT_FORMATS = ("parquet", "csv")
 _T = TypeVar("_T")
@@ -182,8 +182,8 @@ class DecisionLog(ABC):
         )
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / f"orders.{fmt}", lambda path: write_orders(orders_frame, path))
-        _write_atomically(directory / f"outcomes.{fmt}", lambda path: write_outcomes(outcomes_frame, path))
+        write_atomically(directory / f"orders.{fmt}", lambda path: write_orders(orders_frame, path))
+        write_atomically(directory / f"outcomes.{fmt}", lambda path: write_outcomes(outcomes_frame, path))
         return len(orders_frame), len(outcomes_frame)
 
     def read_since(self, recorded_after: datetime | None) -> tuple[list[dict[str, Any]], list[Outcome]]:
@@ -466,7 +466,7 @@ class PostgresDecisionLog(DecisionLog):
         self._run("opening", lambda conn: None)  # connect and create the tables now: fail at start-up, not later
 
     def _where(self) -> str:
-        return f"PostgreSQL decision log at {_redacted(self.url)}"
+        return f"PostgreSQL decision log at {redacted_url(self.url)}"
 
     def _unavailable(self, what: str, exc: BaseException) -> DecisionLogUnavailable:
         lines = str(exc).strip().splitlines()
@@ -643,13 +643,6 @@ def open_decision_log(url: str | None, default_path: Path) -> DecisionLog:
 # ---- helpers -----------------------------------------------------------------------------
 
 
-def _redacted(url: str) -> str:
-    """The URL without user or password, for messages."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
-
-
 def _as_utc(value: Any) -> datetime:
     """A stored reported_at (datetime from PostgreSQL, text from SQLite) as an aware datetime."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -704,11 +697,3 @@ def _orders_frame(orders: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
             frame[column] = values.astype("Int64")
     return frame
 
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    partial = path.with_name(f".{path.stem}-{uuid.uuid4().hex}{path.suffix}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
