@@ -28,7 +28,7 @@ def write_atomically(path: str | Path, write: Callable[[Path], object]) -> None:
     temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
     try:
         write(temporary)
-        _sync_file(temporary)
+        _fsync(temporary)  # the data is on disk before a name points at it (pandas, pickle do not fsync)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)  # only still there when writing or renaming failed
@@ -43,15 +43,10 @@ def write_text_atomically(path: str | Path, text: str) -> None:
 def sync_directory(directory: str | Path) -> None:
     """Persist a rename in `directory` across a power cut; not possible (nor needed) on every platform."""
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(directory)
 
 
-def _sync_file(path: Path) -> None:
-    """The file's data on disk before a name points at it (writers such as pandas do not fsync)."""
+def _fsync(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

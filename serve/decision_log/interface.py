@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -18,9 +18,11 @@ from serve.decision_log.encoding import as_utc, to_json
 from serve.decision_log.schema import DecisionRow, OutcomeRow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_T = TypeVar("_T")
 
 LoggedOrders = list[tuple[str, dict[str, Any]]]  # (order_id, contract order dict) by (created_at, order_id)
 LoggedOutcomes = list[tuple[Any, ...]]  # (order_id, kind, reported_at, source) by (reported_at, order_id, kind)
+LoggedRows = tuple[LoggedOrders, LoggedOutcomes]
 
 
 class DecisionLogUnavailable(RiskError):
@@ -117,15 +119,22 @@ class DecisionLog(ABC):
     def count(self) -> int:
         """The number of decisions stored."""
 
-    @abstractmethod
     def ping(self) -> bool:
         """True if the log answers a trivial query now (for /readyz); never raises."""
+        try:
+            return self._run("ping", lambda c: c.execute("SELECT 1").fetchone()) == (1,)
+        except DecisionLogUnavailable:
+            return False
 
     @abstractmethod
     def close(self) -> None:
         """Release the connection; later calls raise DecisionLogUnavailable. Idempotent."""
 
     # ---- what a backend implements --------------------------------------------------
+
+    @abstractmethod
+    def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
+        """`work(connection)` on the log's own connection; a database error becomes DecisionLogUnavailable."""
 
     @abstractmethod
     def _insert_decision(self, row: DecisionRow) -> StoredDecision:
@@ -136,7 +145,7 @@ class DecisionLog(ABC):
         """Insert the rows absent, in one transaction; the number inserted."""
 
     @abstractmethod
-    def _read_all(self, since: datetime = EPOCH) -> tuple[LoggedOrders, LoggedOutcomes]:
+    def _read_all(self, since: datetime = EPOCH) -> LoggedRows:
         """The orders and outcomes recorded after `since`, read from one snapshot."""
 
     def __enter__(self) -> DecisionLog:

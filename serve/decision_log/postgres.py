@@ -14,14 +14,7 @@ from typing import Any, TypeVar
 
 from risk.errors import InvalidInput
 from risk.urls import redacted_url
-from serve.decision_log.interface import (
-    EPOCH,
-    DecisionLog,
-    DecisionLogUnavailable,
-    LoggedOrders,
-    LoggedOutcomes,
-    StoredDecision,
-)
+from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
 from serve.decision_log.schema import DECISIONS, OUTCOMES, STORED_DECISION, TABLES, DecisionRow, OutcomeRow
 from serve.decision_log.sql import POSTGRES, insert_arrays, statements, table_name
 
@@ -127,7 +120,7 @@ class PostgresDecisionLog(DecisionLog):
         columns = [list(column) for column in zip(*(POSTGRES.values(OUTCOMES, r) for r in rows), strict=True)]
         return int(self._run("record_outcomes", lambda c: c.execute(self._insert_outcomes_sql, columns).rowcount))
 
-    def _read_all(self, since: datetime = EPOCH) -> tuple[LoggedOrders, LoggedOutcomes]:
+    def _read_all(self, since: datetime = EPOCH) -> LoggedRows:
         psycopg = self._psycopg
         with self._lock:
             if self._closed:
@@ -146,12 +139,6 @@ class PostgresDecisionLog(DecisionLog):
 
     def count(self) -> int:
         return int(self._run("count", lambda c: c.execute(self._sql.count_decisions).fetchone()[0]))
-
-    def ping(self) -> bool:
-        try:
-            return self._run("ping", lambda c: c.execute("SELECT 1").fetchone()) == (1,)
-        except DecisionLogUnavailable:
-            return False
 
     def close(self) -> None:
         with self._lock:

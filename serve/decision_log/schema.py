@@ -75,9 +75,9 @@ class Table:
         return tuple(_column(name, hint) for name, hint in hints.items())
 
     @cached_property
-    def time_positions(self) -> frozenset[int]:
+    def time_positions(self) -> tuple[int, ...]:
         """Where the moments are in a row (SQLite stores them as text)."""
-        return frozenset(i for i, column in enumerate(self.columns) if column.kind == "time")
+        return tuple(i for i, column in enumerate(self.columns) if column.kind == "time")
 
     def check(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """`names` unchanged if they are all columns of this table (statements name no other)."""

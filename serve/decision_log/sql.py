@@ -40,13 +40,15 @@ class Dialect:
         """A moment as this dialect's statement parameter."""
         return value if self.time_value is None else self.time_value(value)
 
-    def values(self, table: Table, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """A row of `table` as this dialect's statement parameters."""
+    def values(self, table: Table, row: tuple[Any, ...]) -> list[Any]:
+        """A row of `table` as this dialect's statement parameters (on the scoring path: kept lean)."""
+        values = list(row)
         convert = self.time_value
-        if convert is None:
-            return tuple(row)
-        times = table.time_positions
-        return tuple(convert(v) if i in times and v is not None else v for i, v in enumerate(row))
+        if convert is not None:
+            for i in table.time_positions:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+        return values
 
 
 SQLITE = Dialect("sqlite", "?", {"text": "TEXT", "time": "TEXT", "json": "TEXT"}, time_value=utc_text)

@@ -23,14 +23,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from risk.errors import InvalidInput
-from serve.decision_log.interface import (
-    EPOCH,
-    DecisionLog,
-    DecisionLogUnavailable,
-    LoggedOrders,
-    LoggedOutcomes,
-    StoredDecision,
-)
+from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
 from serve.decision_log.schema import DECISIONS, OUTCOMES, DecisionRow, OutcomeRow
 from serve.decision_log.sql import SQLITE, statements
 
@@ -148,7 +141,7 @@ class SQLiteDecisionLog(DecisionLog):
 
         return self._run("record_outcomes", insert)
 
-    def _read_all(self, since: datetime = EPOCH) -> tuple[LoggedOrders, LoggedOutcomes]:
+    def _read_all(self, since: datetime = EPOCH) -> LoggedRows:
         with self._lock:
             if self._conn is None:
                 raise DecisionLogUnavailable(f"SQLite decision log at {self.path} is closed")
@@ -170,12 +163,6 @@ class SQLiteDecisionLog(DecisionLog):
 
     def count(self) -> int:
         return int(self._run("count", lambda c: c.execute(_SQL.count_decisions).fetchone()[0]))
-
-    def ping(self) -> bool:
-        try:
-            return self._run("ping", lambda c: c.execute("SELECT 1").fetchone()) == (1,)
-        except DecisionLogUnavailable:
-            return False
 
     def close(self) -> None:
         self._stop.set()
