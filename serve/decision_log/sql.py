@@ -30,6 +30,8 @@ from serve.decision_log.schema import (
 
 @dataclass(frozen=True)
 class Dialect:
+    """What one database needs said its own way; the two instances are `SQLITE` and `POSTGRES`."""
+
     name: str
     placeholder: str
     types: Mapping[ColumnKind, str]
