@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -300,6 +300,24 @@ def test_open_decision_log_picks_the_backend_from_the_url(tmp_path: Path) -> Non
         open_decision_log("postgresql://postgres@127.0.0.1:1/test", tmp_path / "default.db")
     with pytest.raises(InvalidInput, match="'mysql' is not supported"):
         open_decision_log("mysql://db/risk", tmp_path / "default.db")
+
+
+def test_read_since_gives_only_what_was_recorded_after_the_moment(make_log: MakeLog) -> None:
+    log = make_log()
+    _record(log, _order("ord_old"))
+    log.record_outcomes([{"order_id": "ord_old", "kind": "refund", "reported_at": "2026-11-25T10:00:00Z"}])
+    time.sleep(0.01)
+    moment = datetime.now(UTC)
+    _record(log, _order("ord_new"))
+
+    orders, outcomes = log.read_since(moment)
+
+    assert [order["order_id"] for order in orders] == ["ord_new"] and outcomes == []
+    assert len(log.read_since(None)[0]) == 2
+
+
+def test_only_the_sqlite_log_writes_from_this_process_without_a_network_peer(tmp_path: Path) -> None:
+    assert SQLiteDecisionLog.in_process and not PostgresDecisionLog.in_process
 
 
 def test_sqlite_log_in_an_unwritable_place_is_unavailable(tmp_path: Path) -> None:
