@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from risk.export import EXPORT_FORMATS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -16,17 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--database-url", help="PostgreSQL URL of the log (default: the SQLite log in --data-dir)")
     parser.add_argument("--data-dir", type=Path, default=Path("risk-data"), help="the service's --data-dir")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--format", choices=EXPORT_FORMATS, default="parquet")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     from risk.errors import NotFound
+    from risk.export import export_dataset
     from serve.decision_log import open_decision_log
 
     default = args.data_dir / "decisions.sqlite"
     if args.database_url is None and not default.exists():
         raise NotFound(f"no decision log at {default}: give the service's --data-dir or --database-url")
     with open_decision_log(args.database_url, default) as log:
-        orders, outcomes = log.export(args.out, args.format)
-    print(f"exported {orders:,} orders and {outcomes:,} outcomes to {args.out}/")
+        orders, outcomes = log.read_since(None)
+    counts = export_dataset(args.out, orders, outcomes, args.format)
+    print(f"exported {counts[0]:,} orders and {counts[1]:,} outcomes to {args.out}/")

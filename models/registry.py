@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from risk.errors import DataError, InvalidInput, NotFound
+from risk.files import sync_directory, write_text_atomically
 
 try:
     import fcntl
@@ -146,7 +147,7 @@ class Registry:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-            _sync_directory(self.root)
+            sync_directory(self.root)
         return version
 
     def _model_dirs(self) -> list[Path]:
@@ -178,7 +179,7 @@ class Registry:
         return {"promoted": promoted, "history": history}
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        _write_atomically(self.root / STATE, json.dumps(state, indent=2) + "\n")
+        write_text_atomically(self.root / STATE, json.dumps(state, indent=2) + "\n")
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -210,36 +211,6 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a temporary file beside `path`, then rename it over `path`.
-
-    os.replace is atomic within one file system, so a reader sees the old file or the new one,
-    never half of either; a crash leaves at worst a stray hidden temporary file.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())  # the data is on disk before the name points at it
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(path.parent)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Persist a rename across a power cut; not possible (nor needed) on every platform."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _info(path: Path, metadata: dict[str, Any], promoted: bool) -> ModelInfo:

@@ -29,6 +29,7 @@ from features.state.base import (
 )
 from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
+from risk.files import write_atomically
 
 _TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
 SNAPSHOT_VERSION = 4
@@ -239,13 +240,13 @@ class EmbeddedState(FeatureState):
         return pid
 
     def _write(self, path: Path) -> None:
-        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
         payload = (SNAPSHOT_VERSION, self.logs, self.sets, self.seen_at, self.orders, self.labelled, self.newest_us)
-        with open(tmp, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+
+        def dump(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:  # streamed: a large state must not be pickled into memory first
+                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+        write_atomically(path, dump)
 
     @classmethod
     def load(cls, path: Path) -> EmbeddedState:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import redis
 from redis import exceptions as redis_errors
@@ -48,6 +47,7 @@ from features.state.base import (
     Writes,
 )
 from features.state.embedded import _TRIM_AT_LEAST
+from risk.urls import redacted_url
 
 LAYOUT_VERSION = 2  # 2: report times (seen "reported:...") and buyer log amounts
 _ORDER_TTL_S = ORDER_RETENTION_US // 1_000_000 + 86_400
@@ -325,12 +325,5 @@ class RedisState(FeatureState):
             return call()
         except _UNAVAILABLE as exc:
             detail = " ".join(str(exc).split()) or "no detail"
-            raise StateUnavailable(f"Redis feature state at {_where(self.url)} failed in {what}: "
+            raise StateUnavailable(f"Redis feature state at {redacted_url(self.url)} failed in {what}: "
                                    f"{exc.__class__.__name__}: {detail}") from exc
-
-
-def _where(url: str) -> str:
-    """The URL without its credentials, fit for a log line."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"

@@ -1,0 +1,44 @@
+"""How values are encoded for storage: standard JSON text and fixed-width UTC time text."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+
+def to_json(value: Any) -> str:
+    """Standard JSON (times as ISO 8601 text); non-finite floats become null, as JSONB cannot hold them."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_json_default)
+    except ValueError:
+        return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False, default=_json_default)
+
+
+def utc_text(moment: datetime) -> str:
+    """Fixed-width UTC text, so that SQLite's text order is time order and equal instants are equal text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_utc(value: Any) -> datetime:
+    """A stored moment (datetime from PostgreSQL, `utc_text` from SQLite) as an aware UTC datetime."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(UTC)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{value.__class__.__name__} is not JSON serialisable")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,155 @@
+"""What every decision log does, whatever stores it: record once, find, replay."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from risk.contract import Outcome, describe
+from risk.errors import InvalidInput, RiskError
+from serve.decision_log.encoding import as_utc, to_json
+from serve.decision_log.schema import DecisionRow, OutcomeRow
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_T = TypeVar("_T")
+
+LoggedOrders = list[tuple[str, dict[str, Any]]]  # (order_id, contract order dict) by (created_at, order_id)
+LoggedOutcomes = list[tuple[Any, ...]]  # (order_id, kind, reported_at, source) by (reported_at, order_id, kind)
+LoggedRows = tuple[LoggedOrders, LoggedOutcomes]
+
+
+class DecisionLogUnavailable(RiskError):
+    """The decision log cannot be reached or written: the service must not answer without it."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    """What the log keeps to answer a repeated order: its body hash and the decision given."""
+
+    order_id: str
+    body_hash: str  # sha256 hex of the canonical order body, given by the caller
+    decision: dict[str, Any]  # the Decision as a JSON-ready dict (model_dump(mode="json"))
+    # True when this very `record` call stored the row (False from `get`, and when the order was
+    # already there): tells the caller whether its decision won, without comparing decisions.
+    inserted: bool = field(default=False, compare=False)
+
+
+class DecisionLog(ABC):
+    """Append-only log of decisions and outcomes; safe to call from several threads."""
+
+    in_process: bool = False
+    """Writes go to local disk from this process: logging never waits on a network peer."""
+
+    @abstractmethod
+    def get(self, order_id: str) -> StoredDecision | None:
+        """The stored decision of `order_id`, or None if it was never recorded."""
+
+    def record(
+        self,
+        order_id: str,
+        body_hash: str,
+        created_at: datetime,
+        order: dict[str, Any] | str,
+        features: list[float] | None,
+        decision: dict[str, Any] | str,
+        model_version: str,
+        shadow: dict[str, Any] | None = None,
+    ) -> StoredDecision:
+        """Store the decision unless `order_id` is already stored; return the stored row.
+
+        Atomic insert-if-absent: a row already stored is returned unchanged, never
+        overwritten, whatever its body hash (the caller compares it and answers 409).
+        `order` and `decision` are JSON-ready dicts, or their standard JSON text when the
+        caller has it already (the scoring path: pydantic wrote it, non-finite as null).
+        """
+        if created_at.tzinfo is None or created_at.utcoffset() is None:
+            raise InvalidInput(f"created_at of order {order_id!r} has no timezone")
+        row = DecisionRow(
+            order_id=order_id,
+            body_hash=body_hash,
+            created_at=created_at.astimezone(UTC),
+            recorded_at=datetime.now(UTC),
+            model_version=model_version,
+            order_json=order if isinstance(order, str) else to_json(order),
+            features_json=None if features is None else json.dumps(features),
+            decision_json=decision if isinstance(decision, str) else to_json(decision),
+            shadow_json=None if shadow is None else to_json(shadow),
+        )
+        return self._insert_decision(row)
+
+    def record_outcomes(self, outcomes: Iterable[Mapping[str, Any] | Outcome]) -> int:
+        """Store contract outcomes, idempotent on (order_id, kind, reported_at); returns rows newly stored.
+
+        The whole batch is validated first and stored in one transaction: all or none.
+        `reported_at` is compared as an instant, so `10:15Z` and `11:15+01:00` are the same.
+        """
+        now = datetime.now(UTC)
+        rows = []
+        batch = list(outcomes)
+        for number, item in enumerate(batch, start=1):
+            try:
+                outcome = item if isinstance(item, Outcome) else Outcome.model_validate(item)
+            except ValidationError as exc:
+                raise InvalidInput(f"outcome {number} of {len(batch)}: {describe(exc)}") from None
+            rows.append(OutcomeRow(outcome.order_id, outcome.kind, outcome.reported_at.astimezone(UTC),
+                                   outcome.source, now))
+        return self._insert_outcomes(rows) if rows else 0
+
+    def read_since(self, recorded_after: datetime | None) -> tuple[list[dict[str, Any]], list[Outcome]]:
+        """Orders (contract dicts, by created_at) and outcomes recorded after a moment (all if None).
+
+        What a restarted process replays into its feature state on top of its last snapshot,
+        and what `risk export` writes as a data set (`risk/export.py`). Both tables are read
+        from one snapshot, on a connection of their own, so scoring goes on meanwhile.
+        """
+        orders, outcomes = self._read_all(recorded_after or EPOCH)
+        return [order for _, order in orders], [
+            Outcome(order_id=o[0], kind=o[1], reported_at=as_utc(o[2]), source=o[3]) for o in outcomes]
+
+    @abstractmethod
+    def count(self) -> int:
+        """The number of decisions stored."""
+
+    def ping(self) -> bool:
+        """True if the log answers a trivial query now (for /readyz); never raises."""
+        try:
+            return self._run("ping", lambda c: c.execute("SELECT 1").fetchone()) == (1,)
+        except DecisionLogUnavailable:
+            return False
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection; later calls raise DecisionLogUnavailable. Idempotent."""
+
+    # ---- what a backend implements --------------------------------------------------
+
+    @abstractmethod
+    def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
+        """`work(connection)` on the log's own connection; a database error becomes DecisionLogUnavailable."""
+
+    @abstractmethod
+    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
+        """Insert unless present, then the stored row."""
+
+    @abstractmethod
+    def _insert_outcomes(self, rows: list[OutcomeRow]) -> int:
+        """Insert the rows absent, in one transaction; the number inserted."""
+
+    @abstractmethod
+    def _read_all(self, since: datetime = EPOCH) -> LoggedRows:
+        """The orders and outcomes recorded after `since`, read from one snapshot."""
+
+    def __enter__(self) -> DecisionLog:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,172 @@
+"""The decision log in one SQLite file: a single host, no server to run.
+
+Durability: `record` returns only after the row is committed. SQLite runs in WAL mode
+with synchronous=NORMAL by default: a commit is written to the WAL (the OS page cache)
+but not fsynced, so an acknowledged decision survives a crash or kill of the process,
+not a power loss or kernel crash (the last commits since the WAL was last synced may
+then be lost). synchronous=FULL fsyncs every commit and survives power loss too; choose
+it with `SQLiteDecisionLog(path, synchronous="FULL")` or `sqlite:///path?synchronous=FULL`.
+Why NORMAL: measured on the development VM (2 vCPUs, shared disk, other jobs running),
+get+record took p50 0.10-0.13 ms with NORMAL (p99 0.3 ms, up to 4 ms when a WAL
+checkpoint, which does fsync, lands under disk contention), and with FULL p50 0.3 to
+4 ms (above 1 ms in most runs), p99 1.5 to 9 ms: the fsync latency of the shared disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from risk.errors import InvalidInput
+from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
+from serve.decision_log.schema import DECISIONS, OUTCOMES, DecisionRow, OutcomeRow
+from serve.decision_log.sql import SQLITE, statements
+
+_T = TypeVar("_T")
+_SQL = statements(SQLITE)
+
+
+class SQLiteDecisionLog(DecisionLog):
+    """The decision log in one SQLite file (WAL mode), one connection behind a lock.
+
+    Several worker processes may share the file: WAL lets readers run beside the one writer.
+    `synchronous="NORMAL"` (default) does not fsync each commit: safe against a crash of
+    the process, but the last commits may be lost on power loss or a kernel crash.
+    `"FULL"` fsyncs each commit: acknowledged means on disk (see the module docstring).
+    `busy_timeout_ms` is how long a write waits for another process holding the write
+    lock before DecisionLogUnavailable. `path` must be a file: `read_since` reads it on a
+    connection of its own.
+    """
+
+    in_process = True
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "NORMAL",
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise InvalidInput(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = self._connect()
+            for statement in _SQL.create:
+                self._conn.execute(statement)
+            # Checkpoints copy the WAL back into the database; run inside a commit they put
+            # milliseconds on that request's latency, so a background thread does them.
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        except (OSError, sqlite3.Error) as exc:
+            if self._conn is not None:
+                self._conn.close()
+            raise self._unavailable("opening", exc) from exc
+        self._stop = threading.Event()
+        threading.Thread(target=self._checkpoints, daemon=True, name="sqlite-checkpoints").start()
+
+    def _checkpoints(self, every_s: float = 1.0) -> None:
+        conn = None
+        while not self._stop.wait(every_s):
+            try:
+                conn = conn or self._connect()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # a busy or vanished file: the next round tries again; the WAL only grows meanwhile
+        if conn is not None:
+            conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: autocommit, each INSERT is its own transaction unless BEGIN says otherwise.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=self.busy_timeout_ms / 1000)
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise sqlite3.OperationalError(f"cannot switch to WAL mode (journal_mode is {mode})")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
+
+    def _unavailable(self, what: str, exc: BaseException) -> DecisionLogUnavailable:
+        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return DecisionLogUnavailable(f"SQLite decision log at {self.path} failed in {what}: {detail}")
+
+    def _run(self, what: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            if self._conn is None:
+                raise DecisionLogUnavailable(f"SQLite decision log at {self.path} is closed")
+            try:
+                return work(self._conn)
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                raise self._unavailable(what, exc) from exc
+
+    def get(self, order_id: str) -> StoredDecision | None:
+        row = self._run("get", lambda c: c.execute(_SQL.get_decision, (order_id,)).fetchone())
+        return None if row is None else StoredDecision(row[0], row[1], json.loads(row[2]))
+
+    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
+        values = SQLITE.values(DECISIONS, row)
+
+        def insert(conn: sqlite3.Connection) -> tuple[str, str, str] | None:
+            if conn.execute(_SQL.insert_decision, values).rowcount == 1:
+                return None  # ours was stored: no need to read it back
+            return conn.execute(_SQL.get_decision, (row.order_id,)).fetchone()  # rows are never deleted
+
+        stored = self._run("record", insert)
+        if stored is None:
+            return StoredDecision(row.order_id, row.body_hash, json.loads(row.decision_json), inserted=True)
+        return StoredDecision(stored[0], stored[1], json.loads(stored[2]), inserted=False)
+
+    def _insert_outcomes(self, rows: list[OutcomeRow]) -> int:
+        values = [SQLITE.values(OUTCOMES, row) for row in rows]
+
+        def insert(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            before = conn.total_changes
+            conn.executemany(_SQL.insert_outcome, values)
+            inserted = conn.total_changes - before
+            conn.execute("COMMIT")
+            return inserted
+
+        return self._run("record_outcomes", insert)
+
+    def _read_all(self, since: datetime = EPOCH) -> LoggedRows:
+        with self._lock:
+            if self._conn is None:
+                raise DecisionLogUnavailable(f"SQLite decision log at {self.path} is closed")
+        try:
+            conn = self._connect()  # its own connection: a long read must not hold the lock of `record`
+        except sqlite3.Error as exc:
+            raise self._unavailable("read_since", exc) from exc
+        try:
+            conn.execute("BEGIN")  # one read snapshot for both tables
+            after = SQLITE.moment(since)
+            orders = conn.execute(_SQL.orders_since, (after,)).fetchall()
+            outcomes = conn.execute(_SQL.outcomes_since, (after,)).fetchall()
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._unavailable("read_since", exc) from exc
+        finally:
+            conn.close()
+        return [(order_id, json.loads(text)) for order_id, text in orders], outcomes
+
+    def count(self) -> int:
+        return int(self._run("count", lambda c: c.execute(_SQL.count_decisions).fetchone()[0]))
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
