@@ -189,6 +189,29 @@ def test_label_is_marked_once_per_order_and_dimension(make_state):
 
 
 @pytest.mark.integration
+def test_outcome_resent_after_redis_went_away_counts_exactly_once(make_state):
+    """Redis goes away between computing an outcome's writes and applying them: the
+    outcome is re-sent once Redis is back, then once more as a duplicate; it counts once."""
+    state = make_state()
+    state.apply(Writes(orders=[("o1", OrderRecord(T0, (("card", "c1"),)))]))
+    online = OnlineFeatures(state)
+    gone = RedisState(url="redis://127.0.0.1:1/0", prefix="test:unreachable:", timeout_s=0.05)
+    try:
+        writes = online.outcome_writes("o1", "fraud_chargeback", T0 + DAY)
+        assert writes is not None
+        with pytest.raises(StateUnavailable):
+            gone.apply(writes)  # the apply that failed
+    finally:
+        gone.close()
+    for _ in range(2):  # the re-sent outcome, then a duplicate of it
+        writes = online.outcome_writes("o1", "fraud_chargeback", T0 + DAY)
+        if writes is not None:
+            state.apply(writes)
+    (labels,), _, _ = state.fetch([("labels:card:c1", T0 + 2 * DAY, True)], [])
+    assert labels == (1, 0)
+
+
+@pytest.mark.integration
 def test_order_records_round_trip_and_leave_with_retention(make_state):
     state = make_state()
     record = OrderRecord(T0, (("seller", "s|1"), ("card", "c:1,2"), ("buyer", "b\u00e9")))
