@@ -152,9 +152,15 @@ class EmbeddedState(FeatureState):
                 members.append([] if set_log is None else set_log.between(after, before))
         return sums, times, members
 
-    def apply(self, writes: Writes) -> None:
+    def apply(self, writes: Writes) -> bool:
         logs, sets, seen_at = self.logs.shards, self.sets.shards, self.seen_at.shards
         with self.lock:
+            if writes.labels:  # marks and writes under one lock: together or not at all
+                labelled = self.labelled
+                if any(label in labelled for label in writes.labels):
+                    return False
+                for label in writes.labels:
+                    labelled[label] = True
             for log_key, t, weights in writes.appends:
                 shard = logs[hash(log_key) & _SHARD_MASK]
                 log = shard.get(log_key)
@@ -179,19 +185,13 @@ class EmbeddedState(FeatureState):
             for order_id, record in writes.orders:
                 self.orders[order_id] = record
                 self.newest_us = max(self.newest_us, record.created_us)
+        return True
 
     def order(self, order_id: str) -> OrderRecord | None:
         record = self.orders.get(order_id)
         if record is None or self.newest_us - record.created_us > ORDER_RETENTION_US:
             return None
         return record
-
-    def mark_label(self, order_id: str, dim: int) -> bool:
-        with self.lock:
-            if (order_id, dim) in self.labelled:
-                return False
-            self.labelled[(order_id, dim)] = True
-            return True
 
     def expire(self) -> int:
         """Forget orders past retention (and their label marks); returns how many."""

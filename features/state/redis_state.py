@@ -99,15 +99,26 @@ return table.concat(answers, ',') .. '|[' .. table.concat(slices, ',') .. ']'
 """
 
 _APPLY = _LUA_WORDS + """
--- KEYS: the seq counter, the newest order time, then each log, set log, seen key and
---       order record written, once.
+-- KEYS: the seq counter, the newest order time, then each log, set log, seen key, order
+--       record and label mark written, once.
 -- ARGV: "key t w0[:w1] ..." per append, "key t ..." per member, "key t ..." per seen key,
---       "key created_us ..." per order, then the member strings, then the order records.
+--       "key created_us ..." per order, "key ..." per label mark, then the member strings,
+--       then the order records.
+-- Returns 1, or 0 if a label was already marked: then nothing is written.
 local seq_key, newest_key = KEYS[1], KEYS[2]
 local retention, set_retention, trim_at_least, ttl = @LOG_RETENTION@, @SET_RETENTION@, @TRIM@, @TTL@
 local BASE = '0000000000000000:'
 local CHUNK = 500  -- members per ZADD/ZREM, well below Lua's unpack limit
 local appends, members, seen, orders = words(ARGV[1]), words(ARGV[2]), words(ARGV[3]), words(ARGV[4])
+local labels = words(ARGV[5])
+
+-- An outcome's label mark and its appends go together: a label counted already skips them all.
+for i = 1, #labels do
+  if redis.call('EXISTS', KEYS[tonumber(labels[i])]) == 1 then return 0 end
+end
+for i = 1, #labels do
+  redis.call('SET', KEYS[tonumber(labels[i])], 1, 'EX', ttl)
+end
 
 local function ints(text)
   local out = {}
@@ -186,7 +197,7 @@ for i = 1, #appends, 3 do
   trim_log(log, newest - retention)
 end
 
-local arg = 5
+local arg = 6
 for i = 1, #members, 2 do
   local log, t_text = KEYS[tonumber(members[i])], members[i + 1]
   local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
@@ -225,7 +236,7 @@ if #orders > 0 then
   end
   if moved then redis.call('SET', newest_key, newest_text) end
 end
-return 0
+return 1
 """
 _APPLY = (_APPLY.replace("@LOG_RETENTION@", str(LOG_RETENTION_US))
           .replace("@SET_RETENTION@", str(SET_LOG_RETENTION_US))
@@ -286,9 +297,9 @@ class RedisState(FeatureState):
         members = [list(zip(flat[::2], flat[1::2], strict=True)) for flat in json.loads(tail)]
         return sums, times, members
 
-    def apply(self, writes: Writes) -> None:
-        if not (writes.appends or writes.members or writes.seen or writes.orders):
-            return
+    def apply(self, writes: Writes) -> bool:
+        if not (writes.appends or writes.members or writes.seen or writes.orders or writes.labels):
+            return True
         at: dict[str, int] = dict.fromkeys(self._fixed, 0)  # key -> its position in KEYS (1-based)
         log, set_head, seen_head, order_head = self._log, self._set, self._seen, self._order
         append_words = [f"{at.setdefault(log + log_key, len(at) + 1)} {t} {':'.join(map(str, weights))}"
@@ -297,10 +308,13 @@ class RedisState(FeatureState):
         seen_words = [f"{at.setdefault(seen_head + key, len(at) + 1)} {t}" for key, t in writes.seen]
         order_words = [f"{at.setdefault(order_head + order_id, len(at) + 1)} {record.created_us}"
                        for order_id, record in writes.orders]
-        args = [" ".join(append_words), " ".join(member_words), " ".join(seen_words), " ".join(order_words)]
+        label_words = [str(at.setdefault(f"{self._label}{order_id}:{dim}", len(at) + 1))
+                       for order_id, dim in writes.labels]
+        args = [" ".join(append_words), " ".join(member_words), " ".join(seen_words), " ".join(order_words),
+                " ".join(label_words)]
         args += [member for _, _, member in writes.members]
         args += [json.dumps([record.created_us, record.keys]) for _, record in writes.orders]
-        self._guarded("apply", lambda: self._apply(keys=list(at), args=args))
+        return bool(self._guarded("apply", lambda: self._apply(keys=list(at), args=args)))
 
     def order(self, order_id: str) -> OrderRecord | None:
         raw, newest = self._guarded("order", lambda: self.client.mget(self._order + order_id, self._fixed[1]))
@@ -310,10 +324,6 @@ class RedisState(FeatureState):
         if int(newest or 0) - created_us > ORDER_RETENTION_US:
             return None
         return OrderRecord(created_us, tuple((entity, key) for entity, key in keys))
-
-    def mark_label(self, order_id: str, dim: int) -> bool:
-        key = f"{self._label}{order_id}:{dim}"
-        return bool(self._guarded("mark_label", lambda: self.client.set(key, 1, nx=True, ex=_ORDER_TTL_S)))
 
     def close(self) -> None:
         self.client.close()

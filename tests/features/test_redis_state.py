@@ -180,11 +180,17 @@ def test_concurrent_writers_lose_no_update(make_state):
 @pytest.mark.integration
 def test_label_is_marked_once_per_order_and_dimension(make_state):
     state, other_process = make_state(), make_state()
-    assert state.mark_label("o1", 0) is True
-    assert state.mark_label("o1", 0) is False
-    assert other_process.mark_label("o1", 0) is False
-    assert state.mark_label("o1", 1) is True
-    assert state.mark_label("o2", 0) is True
+
+    def count(order_id: str, dim: int) -> bool:
+        return state.apply(Writes(appends=[("labels:card:c1", T0, (1 - dim, dim))], labels=[(order_id, dim)]))
+
+    assert count("o1", 0) is True
+    assert count("o1", 0) is False
+    assert other_process.apply(Writes(appends=[("labels:card:c1", T0, (1, 0))], labels=[("o1", 0)])) is False
+    assert count("o1", 1) is True
+    assert count("o2", 0) is True
+    (sums,), _, _ = state.fetch([("labels:card:c1", T0, True)], [])
+    assert sums == (2, 1)  # the skipped writes appended nothing
     assert 0 < state.client.ttl(state.prefix + "label:o1:0") <= ORDER_RETENTION_US // 1_000_000 + 86_400
 
 
@@ -258,7 +264,6 @@ def test_unreachable_server_raises_state_unavailable_quickly(server):
         "fetch": lambda: state.fetch([("orders:card:c1", T0, False)], ["seen:card:c1"]),
         "apply": lambda: state.apply(Writes(appends=[("orders:card:c1", T0, (1, 5))])),
         "order": lambda: state.order("o1"),
-        "mark_label": lambda: state.mark_label("o1", 0),
     }
     try:
         for name, call in calls.items():
