@@ -35,8 +35,9 @@ from features.history import (
     Reported,
     pairs_log,
 )
-from features.keys import ORDER_RETENTION_US, entity_keys
+from features.keys import entity_keys
 from features.ops import log_amount_units
+from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
 

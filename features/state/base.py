@@ -19,12 +19,6 @@ from pathlib import Path
 
 from risk.errors import RiskError
 
-LOG_RETENTION_US = 91 * 86_400_000_000
-"""Log events older than this behind the newest one may be dropped (90 days + 1 day of lateness)."""
-
-SET_LOG_RETENTION_US = 8 * 86_400_000_000
-"""Set log events (distinct counts look back 7 days) older than this behind the newest may be dropped."""
-
 
 class StateUnavailable(RiskError):
     """The state backend cannot be reached in time; the caller decides how to degrade."""

@@ -16,10 +16,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
 
-from features.keys import ORDER_RETENTION_US
+from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, SET_LOG_RETENTION_US, TRIM_AT_LEAST
 from features.state.base import (
-    LOG_RETENTION_US,
-    SET_LOG_RETENTION_US,
     FeatureState,
     FetchResult,
     OrderRecord,
@@ -30,7 +28,6 @@ from features.state.base import (
 from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 
-_TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
 SNAPSHOT_VERSION = 4
 _SHARD_MASK = SHARDS - 1
 
@@ -72,7 +69,7 @@ class _Log:
 
     def _trim(self, horizon: int) -> None:
         cut = bisect_left(self.times, horizon)
-        if cut >= _TRIM_AT_LEAST:
+        if cut >= TRIM_AT_LEAST:
             self.base = self.sums[cut - 1]
             del self.times[:cut]
             del self.sums[:cut]
@@ -103,7 +100,7 @@ class _SetLog:
         horizon = times[-1] - SET_LOG_RETENTION_US
         if times[0] < horizon:
             cut = bisect_left(times, horizon)
-            if cut >= _TRIM_AT_LEAST:
+            if cut >= TRIM_AT_LEAST:
                 del times[:cut]
                 del self.members[:cut]
 

@@ -13,7 +13,7 @@ Same answers as EmbeddedState, laid out for one round trip per `fetch` and per `
   and a slice is one ZRANGE BYSCORE of the open interval (after, before);
 - all reads of an order are one Lua call, and all its writes another, so a write is
   atomic against other processes (a late event rewrites the running sums after it).
-Order records and label marks expire a day after ORDER_RETENTION_US. Logs, set logs and
+Order records and label marks expire a day after ORDER_RETENTION_US (features.retention). Logs, set logs and
 seen keys are kept as EmbeddedState keeps them: trimmed, never forgotten.
 
 Every key lives under `{prefix}v{LAYOUT_VERSION}:`. A release whose state layout differs
@@ -35,10 +35,14 @@ from redis import exceptions as redis_errors
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from features.keys import ORDER_RETENTION_US
-from features.state.base import (
+from features.retention import (
     LOG_RETENTION_US,
+    ORDER_RETENTION_US,
+    ORDER_TTL_S,
     SET_LOG_RETENTION_US,
+    TRIM_AT_LEAST,
+)
+from features.state.base import (
     FeatureState,
     FetchResult,
     OrderRecord,
@@ -47,10 +51,8 @@ from features.state.base import (
     StateUnavailable,
     Writes,
 )
-from features.state.embedded import _TRIM_AT_LEAST
 
 LAYOUT_VERSION = 2  # 2: report times (seen "reported:...") and buyer log amounts
-_ORDER_TTL_S = ORDER_RETENTION_US // 1_000_000 + 86_400
 _UNAVAILABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ResponseError)
 _T = TypeVar("_T")
 
@@ -240,8 +242,8 @@ return 1
 """
 _APPLY = (_APPLY.replace("@LOG_RETENTION@", str(LOG_RETENTION_US))
           .replace("@SET_RETENTION@", str(SET_LOG_RETENTION_US))
-          .replace("@TRIM@", str(_TRIM_AT_LEAST))
-          .replace("@TTL@", str(_ORDER_TTL_S)))
+          .replace("@TRIM@", str(TRIM_AT_LEAST))
+          .replace("@TTL@", str(ORDER_TTL_S)))
 
 
 class RedisState(FeatureState):

@@ -7,8 +7,8 @@ import pickle
 import pytest
 
 from features.online import OnlineFeatures
+from features.retention import LOG_RETENTION_US
 from features.state import EmbeddedState, OrderRecord, Writes
-from features.state.base import LOG_RETENTION_US
 from risk.errors import DataError
 
 DAY = 86_400_000_000

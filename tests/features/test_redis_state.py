@@ -19,11 +19,10 @@ import pytest
 import redis
 
 from features.batch import compute_features
-from features.keys import ORDER_RETENTION_US
 from features.online import OnlineFeatures
 from features.replay import replay
+from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, ORDER_TTL_S
 from features.state import EmbeddedState, OrderRecord, StateUnavailable, Writes
-from features.state.base import LOG_RETENTION_US
 from features.state.redis_state import RedisState
 from risk.datasets import ORDERS, OUTCOMES, normalise
 from tests.features.parity import assert_same_features
@@ -191,7 +190,7 @@ def test_label_is_marked_once_per_order_and_dimension(make_state):
     assert count("o2", 0) is True
     (sums,), _, _ = state.fetch([("labels:card:c1", T0, True)], [])
     assert sums == (2, 1)  # the skipped writes appended nothing
-    assert 0 < state.client.ttl(state.prefix + "label:o1:0") <= ORDER_RETENTION_US // 1_000_000 + 86_400
+    assert 0 < state.client.ttl(state.prefix + "label:o1:0") <= ORDER_TTL_S
 
 
 @pytest.mark.integration
