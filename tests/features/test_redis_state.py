@@ -23,7 +23,7 @@ from features.online import OnlineFeatures
 from features.replay import replay
 from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, ORDER_TTL_S
 from features.state import EmbeddedState, OrderRecord, StateUnavailable, Writes
-from features.state.redis_state import RedisState
+from features.state.redis_state import RedisState, lua_script
 from risk.datasets import ORDERS, OUTCOMES, normalise
 from tests.features.parity import assert_same_features
 from training.simulator import simulate
@@ -275,6 +275,13 @@ def test_unreachable_server_raises_state_unavailable_quickly(server):
         state.close()
         if listener:
             listener.close()
+
+
+def test_scripts_are_package_files_with_every_constant_written_in():
+    script = lua_script("apply", {"@LOG_RETENTION@": 1, "@SET_RETENTION@": 2, "@TRIM@": 3, "@TTL@": 4})
+    assert "local function words" in script and "= 1, 2, 3, 4\n" in script
+    with pytest.raises(RuntimeError, match="@TTL@"):
+        lua_script("apply", {"@LOG_RETENTION@": 1, "@SET_RETENTION@": 2, "@TRIM@": 3})
 
 
 def test_state_unavailable_message_hides_the_password():
