@@ -90,8 +90,9 @@ class RedisState(FeatureState):
     """Feature state in one Redis database, under keys that start with `prefix`.
 
     Every call is one round trip and fails within about `timeout_s` with StateUnavailable.
-    Nothing is retried: a timed-out `apply` may have run, and running it again would
-    count the order twice.
+    Nothing is retried: a timed-out `apply` may have run, and running an order's writes
+    again would count the order twice. (An outcome's writes carry their label mark, so
+    an outcome re-sent after a failure counts once whether or not the first apply ran.)
     """
 
     def __init__(
