@@ -42,18 +42,15 @@ class _TimedState(FeatureState):
         finally:
             self.spent += time.perf_counter() - started
 
-    def apply(self, writes: Writes) -> None:
+    def apply(self, writes: Writes) -> bool:
         started = time.perf_counter()
         try:
-            self.inner.apply(writes)
+            return self.inner.apply(writes)
         finally:
             self.spent += time.perf_counter() - started
 
     def order(self, order_id: str) -> OrderRecord | None:
         return self.inner.order(order_id)
-
-    def mark_label(self, order_id: str, dim: int) -> bool:
-        return self.inner.mark_label(order_id, dim)
 
 
 class _TimedOnline(OnlineFeatures):

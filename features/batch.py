@@ -28,8 +28,9 @@ from features.history import (
     Prefix,
     Reported,
 )
-from features.keys import ORDER_RETENTION_US, entity_key_columns
+from features.keys import entity_key_columns
 from features.prefix import PrefixIndex
+from features.retention import ORDER_RETENTION_US
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 
 Progress = Callable[[str], None]

@@ -7,11 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.clock import DAY
 from features.history import ENTITY_COLUMNS, PAIRS
-
-ORDER_RETENTION_US = 180 * DAY
-"""How long an order stays known for its outcomes to count (a later report is ignored)."""
 
 PAIR_SEPARATOR = "|"
 

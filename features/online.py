@@ -35,8 +35,9 @@ from features.history import (
     Reported,
     pairs_log,
 )
-from features.keys import ORDER_RETENTION_US, entity_keys
+from features.keys import entity_keys
 from features.ops import log_amount_units
+from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
 
@@ -213,19 +214,22 @@ class OnlineFeatures:
         return writes
 
     def outcome_writes(self, order_id: str, kind: str, reported_us: int) -> Writes | None:
-        """The writes of an outcome, or None if it changes no feature (already counted, unknown order)."""
+        """The writes of an outcome, or None if it changes no feature (not a label, unknown order).
+
+        Reads the order's record but changes nothing: the label's mark is part of the writes,
+        so the state counts an outcome sent twice once, and one whose apply failed when re-sent.
+        """
         dim = 0 if kind in FRAUD_KINDS else 1 if kind in REGRET_KINDS else None
         if dim is None:
             return None
         record = self.state.order(order_id)
         if record is None or reported_us - record.created_us > ORDER_RETENTION_US:
             return None
-        if not self.state.mark_label(order_id, dim):
-            return None
         when = label_time_us(reported_us, record.created_us)
         weights = (1, 0) if dim == 0 else (0, 1)
         return Writes(appends=[(f"{LABELS_LOG}:{entity}:{key}", when, weights) for entity, key in record.keys],
-                      seen=[(reported_key(LABELS[dim], entity) + key, when) for entity, key in record.keys])
+                      seen=[(reported_key(LABELS[dim], entity) + key, when) for entity, key in record.keys],
+                      labels=[(order_id, dim)])  # counted once: the state skips writes of a marked label
 
 
 def reported_up_to(found: tuple[int, int] | None, t: int) -> tuple[float, float]:

@@ -7,7 +7,8 @@ Outcomes are delivered at the moment they start to count (clock.label_time_us: t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,11 +47,12 @@ def replay(
     orders = orders.reset_index(drop=True)
     records = orders.to_dict("records")
     values = np.full((len(orders), len(FEATURE_NAMES)), np.nan)
-    reported = to_us(outcomes["reported_at"]) if outcomes is not None and len(outcomes) else None
+    outcome_ids: list[str] = [] if outcomes is None else outcomes["order_id"].tolist()
+    outcome_kinds: list[str] = [] if outcomes is None else outcomes["kind"].tolist()
+    reported: list[int] = to_us(outcomes["reported_at"]).tolist() if outcomes is not None and len(outcomes) else []
     for kind, row in events_in_time_order(orders, outcomes):
         if kind == "outcome":
-            writes = online.outcome_writes(outcomes["order_id"].iat[row], outcomes["kind"].iat[row],
-                                           int(reported[row]))
+            writes = online.outcome_writes(outcome_ids[row], outcome_kinds[row], reported[row])
             if writes is not None:
                 online.state.apply(writes)
             continue
@@ -64,9 +66,9 @@ def replay(
     return frame
 
 
-def _clean(record: dict) -> dict:
+def _clean(record: Mapping[Any, Any]) -> dict[str, Any]:
     """pandas scalars as the plain Python values the contract models take."""
-    clean = {}
+    clean: dict[str, Any] = {}
     for key, value in record.items():
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
             clean[key] = None

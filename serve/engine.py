@@ -209,8 +209,7 @@ class ScoringEngine:
         fed = 0
         for outcome in outcomes:
             writes = self.online.outcome_writes(outcome.order_id, outcome.kind, to_us(outcome.reported_at))
-            if writes is not None:
-                self.state.apply(writes)
+            if writes is not None and self.state.apply(writes):  # False: its label was counted already
                 fed += 1
         return applied, fed
 

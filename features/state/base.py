@@ -19,12 +19,6 @@ from pathlib import Path
 
 from risk.errors import RiskError
 
-LOG_RETENTION_US = 91 * 86_400_000_000
-"""Log events older than this behind the newest one may be dropped (90 days + 1 day of lateness)."""
-
-SET_LOG_RETENTION_US = 8 * 86_400_000_000
-"""Set log events (distinct counts look back 7 days) older than this behind the newest may be dropped."""
-
 
 class StateUnavailable(RiskError):
     """The state backend cannot be reached in time; the caller decides how to degrade."""
@@ -42,12 +36,19 @@ class OrderRecord:
 
 @dataclass
 class Writes:
-    """Everything one order (or one outcome) changes in the state."""
+    """Everything one order (or one outcome) changes in the state.
+
+    `labels` guards the rest: an outcome's writes carry the mark of the label they count,
+    (order_id, dim), and a backend applies the marks and the other writes together or not
+    at all, skipping everything if a label is already marked. So computing the writes
+    changes nothing, and an outcome whose apply failed counts when it is sent again.
+    """
 
     appends: list[tuple[str, int, tuple[int, ...]]] = field(default_factory=list)  # (log, t, weights)
     members: list[tuple[str, int, str]] = field(default_factory=list)  # (set log, t, member)
     seen: list[tuple[str, int]] = field(default_factory=list)  # (key, t): first = min, last = max
     orders: list[tuple[str, OrderRecord]] = field(default_factory=list)
+    labels: Sequence[tuple[str, int]] = ()  # (order_id, dim); a tuple by default: no list per order
 
 
 PrefixQuery = tuple[str, int, bool]  # (log, t_us, inclusive)
@@ -71,16 +72,15 @@ class FeatureState(ABC):
         and the (time, member) events of each slice, in time order."""
 
     @abstractmethod
-    def apply(self, writes: Writes) -> None:
-        """Make the writes durable in the backend (all of them, or raise)."""
+    def apply(self, writes: Writes) -> bool:
+        """Make the writes durable in the backend (all of them, or raise).
+
+        False if they were skipped because one of their `labels` was already marked.
+        """
 
     @abstractmethod
     def order(self, order_id: str) -> OrderRecord | None:
         """The record of a scored order still within retention, else None."""
-
-    @abstractmethod
-    def mark_label(self, order_id: str, dim: int) -> bool:
-        """Record that the order's label `dim` was counted; False if it already was."""
 
     def snapshot(self, path: Path) -> None:  # noqa: B027 - optional for backends that persist by themselves
         """Persist to `path` (backends that are durable on their own need not)."""

@@ -16,10 +16,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
 
-from features.keys import ORDER_RETENTION_US
+from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, SET_LOG_RETENTION_US, TRIM_AT_LEAST
 from features.state.base import (
-    LOG_RETENTION_US,
-    SET_LOG_RETENTION_US,
     FeatureState,
     FetchResult,
     OrderRecord,
@@ -31,9 +29,9 @@ from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 from risk.files import write_atomically
 
-_TRIM_AT_LEAST = 64  # drop old events in chunks, so trimming stays amortised O(1)
 SNAPSHOT_VERSION = 4
 _SHARD_MASK = SHARDS - 1
+_NO_TIMES: list[int] = []  # the times of a log never written: never read, never grown
 
 
 class _Log:
@@ -73,7 +71,7 @@ class _Log:
 
     def _trim(self, horizon: int) -> None:
         cut = bisect_left(self.times, horizon)
-        if cut >= _TRIM_AT_LEAST:
+        if cut >= TRIM_AT_LEAST:
             self.base = self.sums[cut - 1]
             del self.times[:cut]
             del self.sums[:cut]
@@ -104,7 +102,7 @@ class _SetLog:
         horizon = times[-1] - SET_LOG_RETENTION_US
         if times[0] < horizon:
             cut = bisect_left(times, horizon)
-            if cut >= _TRIM_AT_LEAST:
+            if cut >= TRIM_AT_LEAST:
                 del times[:cut]
                 del self.members[:cut]
 
@@ -131,48 +129,56 @@ class EmbeddedState(FeatureState):
         # shards indexed inline (hash & mask, as ShardedDict does): a method call per key costs more here
         logs, seen_at, sets = self.logs.shards, self.seen_at.shards, self.sets.shards
         with self.lock:
-            sums = []
+            sums: list[tuple[int, ...] | None] = []
             append = sums.append
-            last_key, log, times = None, None, None
+            last_key: str | None = None
+            log: _Log | None = None
+            times = _NO_TIMES
             for log_key, t, inclusive in prefixes:
                 if log_key is not last_key:  # callers repeat one key object for the reads of one log
                     last_key, log = log_key, logs[hash(log_key) & _SHARD_MASK].get(log_key)
-                    times = None if log is None else log.times
+                    times = _NO_TIMES if log is None else log.times
                 if log is None:
                     append(None)
                     continue
                 i = bisect_right(times, t) if inclusive else bisect_left(times, t)  # _Log.prefix, inlined
                 append(log.sums[i - 1] if i else log.base)
-            times = []
+            first_last: list[tuple[int, int] | None] = []
             for key in seen:
                 pair = seen_at[hash(key) & _SHARD_MASK].get(key)
-                times.append(None if pair is None else (pair[0], pair[1]))
-            members = []
+                first_last.append(None if pair is None else (pair[0], pair[1]))
+            members: list[list[tuple[int, str]]] = []
             for log_key, after, before in slices:
                 set_log = sets[hash(log_key) & _SHARD_MASK].get(log_key)
                 members.append([] if set_log is None else set_log.between(after, before))
-        return sums, times, members
+        return sums, first_last, members
 
-    def apply(self, writes: Writes) -> None:
+    def apply(self, writes: Writes) -> bool:
         logs, sets, seen_at = self.logs.shards, self.sets.shards, self.seen_at.shards
         with self.lock:
+            if writes.labels:  # marks and writes under one lock: together or not at all
+                labelled = self.labelled
+                if any(label in labelled for label in writes.labels):
+                    return False
+                for label in writes.labels:
+                    labelled[label] = True
             for log_key, t, weights in writes.appends:
-                shard = logs[hash(log_key) & _SHARD_MASK]
-                log = shard.get(log_key)
+                log_shard = logs[hash(log_key) & _SHARD_MASK]
+                log = log_shard.get(log_key)
                 if log is None:
-                    log = shard[log_key] = _Log(len(weights))
+                    log = log_shard[log_key] = _Log(len(weights))
                 log.add(t, weights)
             for log_key, t, member in writes.members:
-                shard = sets[hash(log_key) & _SHARD_MASK]
-                set_log = shard.get(log_key)
+                set_shard = sets[hash(log_key) & _SHARD_MASK]
+                set_log = set_shard.get(log_key)
                 if set_log is None:
-                    set_log = shard[log_key] = _SetLog()
+                    set_log = set_shard[log_key] = _SetLog()
                 set_log.add(t, member)
             for key, t in writes.seen:
-                shard = seen_at[hash(key) & _SHARD_MASK]
-                pair = shard.get(key)
+                seen_shard = seen_at[hash(key) & _SHARD_MASK]
+                pair = seen_shard.get(key)
                 if pair is None:
-                    shard[key] = [t, t]
+                    seen_shard[key] = [t, t]
                 elif t < pair[0]:
                     pair[0] = t
                 elif t > pair[1]:
@@ -180,19 +186,13 @@ class EmbeddedState(FeatureState):
             for order_id, record in writes.orders:
                 self.orders[order_id] = record
                 self.newest_us = max(self.newest_us, record.created_us)
+        return True
 
     def order(self, order_id: str) -> OrderRecord | None:
         record = self.orders.get(order_id)
         if record is None or self.newest_us - record.created_us > ORDER_RETENTION_US:
             return None
         return record
-
-    def mark_label(self, order_id: str, dim: int) -> bool:
-        with self.lock:
-            if (order_id, dim) in self.labelled:
-                return False
-            self.labelled[(order_id, dim)] = True
-            return True
 
     def expire(self) -> int:
         """Forget orders past retention (and their label marks); returns how many."""

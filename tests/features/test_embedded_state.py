@@ -6,8 +6,9 @@ import pickle
 
 import pytest
 
-from features.state import EmbeddedState, Writes
-from features.state.base import LOG_RETENTION_US
+from features.online import OnlineFeatures
+from features.retention import LOG_RETENTION_US
+from features.state import EmbeddedState, OrderRecord, Writes
 from risk.errors import DataError
 
 DAY = 86_400_000_000
@@ -52,3 +53,25 @@ def test_background_snapshot_writes_the_same_state(tmp_path):
     restored = EmbeddedState.load(tmp_path / "state.pkl")
     query = ([("orders:card:c", 10, False)], ["s"])
     assert restored.fetch(*query) == state.fetch(*query)
+
+
+def test_writes_of_a_label_already_marked_are_skipped_whole():
+    state = EmbeddedState()
+    outcome = Writes(appends=[("labels:card:c", 10, (1, 0))], seen=[("reported:fraud:card:c", 10)], labels=[("o1", 0)])
+    assert state.apply(outcome) is True
+    assert state.apply(outcome) is False
+    assert state.apply(Writes(appends=[("labels:card:c", 20, (0, 1))], labels=[("o1", 1)])) is True
+    (sums,), (seen,), _ = state.fetch([("labels:card:c", 30, False)], ["reported:fraud:card:c"])
+    assert sums == (1, 1) and seen == (10, 10)
+
+
+def test_outcome_writes_change_nothing_until_applied():
+    state = EmbeddedState()
+    state.apply(Writes(orders=[("o1", OrderRecord(0, (("card", "c"),)))]))
+    online = OnlineFeatures(state)
+    first = online.outcome_writes("o1", "fraud_chargeback", DAY)
+    assert first is not None and online.outcome_writes("o1", "fraud_chargeback", DAY) == first  # nothing marked
+    for _ in range(2):
+        state.apply(first)
+    (sums,), _, _ = state.fetch([("labels:card:c", 2 * DAY, False)], [])
+    assert sums == (1, 0)

@@ -19,12 +19,11 @@ import pytest
 import redis
 
 from features.batch import compute_features
-from features.keys import ORDER_RETENTION_US
 from features.online import OnlineFeatures
 from features.replay import replay
+from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, ORDER_TTL_S
 from features.state import EmbeddedState, OrderRecord, StateUnavailable, Writes
-from features.state.base import LOG_RETENTION_US
-from features.state.redis_state import RedisState
+from features.state.redis_state import RedisState, lua_script
 from risk.datasets import ORDERS, OUTCOMES, normalise
 from tests.features.parity import assert_same_features
 from training.simulator import simulate
@@ -180,12 +179,41 @@ def test_concurrent_writers_lose_no_update(make_state):
 @pytest.mark.integration
 def test_label_is_marked_once_per_order_and_dimension(make_state):
     state, other_process = make_state(), make_state()
-    assert state.mark_label("o1", 0) is True
-    assert state.mark_label("o1", 0) is False
-    assert other_process.mark_label("o1", 0) is False
-    assert state.mark_label("o1", 1) is True
-    assert state.mark_label("o2", 0) is True
-    assert 0 < state.client.ttl(state.prefix + "label:o1:0") <= ORDER_RETENTION_US // 1_000_000 + 86_400
+
+    def count(order_id: str, dim: int) -> bool:
+        return state.apply(Writes(appends=[("labels:card:c1", T0, (1 - dim, dim))], labels=[(order_id, dim)]))
+
+    assert count("o1", 0) is True
+    assert count("o1", 0) is False
+    assert other_process.apply(Writes(appends=[("labels:card:c1", T0, (1, 0))], labels=[("o1", 0)])) is False
+    assert count("o1", 1) is True
+    assert count("o2", 0) is True
+    (sums,), _, _ = state.fetch([("labels:card:c1", T0, True)], [])
+    assert sums == (2, 1)  # the skipped writes appended nothing
+    assert 0 < state.client.ttl(state.prefix + "label:o1:0") <= ORDER_TTL_S
+
+
+@pytest.mark.integration
+def test_outcome_resent_after_redis_went_away_counts_exactly_once(make_state):
+    """Redis goes away between computing an outcome's writes and applying them: the
+    outcome is re-sent once Redis is back, then once more as a duplicate; it counts once."""
+    state = make_state()
+    state.apply(Writes(orders=[("o1", OrderRecord(T0, (("card", "c1"),)))]))
+    online = OnlineFeatures(state)
+    gone = RedisState(url="redis://127.0.0.1:1/0", prefix="test:unreachable:", timeout_s=0.05)
+    try:
+        writes = online.outcome_writes("o1", "fraud_chargeback", T0 + DAY)
+        assert writes is not None
+        with pytest.raises(StateUnavailable):
+            gone.apply(writes)  # the apply that failed
+    finally:
+        gone.close()
+    for _ in range(2):  # the re-sent outcome, then a duplicate of it
+        writes = online.outcome_writes("o1", "fraud_chargeback", T0 + DAY)
+        if writes is not None:
+            state.apply(writes)
+    (labels,), _, _ = state.fetch([("labels:card:c1", T0 + 2 * DAY, True)], [])
+    assert labels == (1, 0)
 
 
 @pytest.mark.integration
@@ -235,7 +263,6 @@ def test_unreachable_server_raises_state_unavailable_quickly(server):
         "fetch": lambda: state.fetch([("orders:card:c1", T0, False)], ["seen:card:c1"]),
         "apply": lambda: state.apply(Writes(appends=[("orders:card:c1", T0, (1, 5))])),
         "order": lambda: state.order("o1"),
-        "mark_label": lambda: state.mark_label("o1", 0),
     }
     try:
         for name, call in calls.items():
@@ -248,6 +275,13 @@ def test_unreachable_server_raises_state_unavailable_quickly(server):
         state.close()
         if listener:
             listener.close()
+
+
+def test_scripts_are_package_files_with_every_constant_written_in():
+    script = lua_script("apply", {"@LOG_RETENTION@": 1, "@SET_RETENTION@": 2, "@TRIM@": 3, "@TTL@": 4})
+    assert "local function words" in script and "= 1, 2, 3, 4\n" in script
+    with pytest.raises(RuntimeError, match="@TTL@"):
+        lua_script("apply", {"@LOG_RETENTION@": 1, "@SET_RETENTION@": 2, "@TRIM@": 3})
 
 
 def test_state_unavailable_message_hides_the_password():
