@@ -8,10 +8,12 @@ int64 key (entity code, time rank), and each query becomes a binary search.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 
-def _search(haystack: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+def _search(haystack: np.ndarray, needles: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
     """np.searchsorted, with the needles sorted first: ten times faster on a million of them."""
     order = np.argsort(needles, kind="stable")
     found = np.empty(len(needles), dtype="int64")
@@ -56,7 +58,7 @@ class PrefixIndex:
 
     def _bounds(self, q_codes: np.ndarray, q_times: np.ndarray, inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per query, the slice [lo, hi) of the sorted events: the entity's events before q (at q too if inclusive)."""
-        side = "right" if inclusive else "left"
+        side: Literal["left", "right"] = "right" if inclusive else "left"
         ranks = _search(self.unique_times, q_times, side)
         known = (q_codes >= 0) & (q_codes < len(self.starts) - 1)
         codes = np.where(known, q_codes, 0).astype("int64")

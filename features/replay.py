@@ -7,7 +7,8 @@ Outcomes are delivered at the moment they start to count (clock.label_time_us: t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,11 +47,13 @@ def replay(
     orders = orders.reset_index(drop=True)
     records = orders.to_dict("records")
     values = np.full((len(orders), len(FEATURE_NAMES)), np.nan)
-    reported = to_us(outcomes["reported_at"]) if outcomes is not None and len(outcomes) else None
+    if outcomes is not None and len(outcomes):
+        outcome_ids = outcomes["order_id"].astype(str).to_numpy()
+        outcome_kinds = outcomes["kind"].astype(str).to_numpy()
+        reported = to_us(outcomes["reported_at"])
     for kind, row in events_in_time_order(orders, outcomes):
-        if kind == "outcome":
-            writes = online.outcome_writes(outcomes["order_id"].iat[row], outcomes["kind"].iat[row],
-                                           int(reported[row]))
+        if kind == "outcome":  # only where there are outcomes, so the arrays above exist
+            writes = online.outcome_writes(str(outcome_ids[row]), str(outcome_kinds[row]), int(reported[row]))
             if writes is not None:
                 online.state.apply(writes)
             continue
@@ -64,16 +67,16 @@ def replay(
     return frame
 
 
-def _clean(record: dict) -> dict:
+def _clean(record: Mapping[Hashable, Any]) -> dict[str, Any]:
     """pandas scalars as the plain Python values the contract models take."""
-    clean = {}
+    clean: dict[str, Any] = {}
     for key, value in record.items():
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-            clean[key] = None
+            clean[str(key)] = None
         elif isinstance(value, pd.Timestamp):
-            clean[key] = value.to_pydatetime()
+            clean[str(key)] = value.to_pydatetime()
         elif isinstance(value, np.generic):
-            clean[key] = value.item()
+            clean[str(key)] = value.item()
         else:
-            clean[key] = value
+            clean[str(key)] = value
     return clean
