@@ -15,19 +15,10 @@ import pandas as pd
 
 from features import catalog, ops
 from features.clock import to_seconds, to_us
-from features.history import (
-    DISTINCT_WINDOWS,
-    HISTORY_BLOCKS,
-    LABELS,
-    Distinct,
-    FirstSeen,
-    NamedRead,
-    Prefix,
-    Read,
-    Reported,
-)
+from features.history import DISTINCT_WINDOWS, HISTORY_BLOCKS, LABELS
 from features.keys import LABELS_LOG, LOG_AMOUNTS_LOG, ORDER_RETENTION_US, ORDERS_LOG, entity_key_columns
 from features.prefix import PrefixIndex
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 
 Progress = Callable[[str], None]

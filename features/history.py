@@ -27,6 +27,7 @@ from features import ops
 from features.clock import DAY, HOUR, MINUTE
 from features.definition import FeatureDef, Sentence
 from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Reported, Sums, Value
 
 VELOCITY_WINDOWS = {"10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 DISTINCT_WINDOWS = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY}
@@ -57,54 +58,6 @@ ENTITY_WORDS = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP 
                 "buyer_device": "buyer's device", "buyer_card": "buyer's card",
                 "buyer_address": "buyer's shipping address"}
 """How a reason says each entity and pair; every entity a feature uses must be here."""
-
-Value = Any
-"""One number per order: a float online, a float64 array in batch (combine's arithmetic serves both)."""
-Sums = tuple[Any, ...]
-"""A Prefix read: one Value per weight of its log."""
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Sum of `log`'s weights over the entity's events before t - offset (or at it)."""
-
-    log: str
-    entity: str
-    offset_us: int
-    inclusive: bool
-
-
-@dataclass(frozen=True)
-class FirstSeen:
-    """Microseconds since the epoch at which the entity was first seen, strictly before t (else NaN)."""
-
-    entity: str
-
-
-@dataclass(frozen=True)
-class Distinct:
-    """Distinct `other` keys seen with the entity in (t - w, t), one count per DISTINCT_WINDOWS entry."""
-
-    entity: str
-    other: str
-
-
-@dataclass(frozen=True)
-class Reported:
-    """(first, last) microseconds at which an outcome of `label` was reported on the entity, up to t inclusive.
-
-    Either is NaN when unknown: no report by t, or (online, for an order scored after a
-    later report) a last report that is not before t.
-    """
-
-    entity: str
-    label: str
-
-
-Read = Prefix | FirstSeen | Distinct | Reported
-NamedRead = Read | tuple[Read, ...]
-"""What one parameter of a combine function receives: one read, or one per window."""
-
 
 @dataclass(frozen=True)
 class HistoryBlock:

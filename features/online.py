@@ -23,12 +23,6 @@ from features.history import (
     LABEL_ENTITIES,
     LABELS,
     LOG_AMOUNT_ENTITIES,
-    Distinct,
-    FirstSeen,
-    NamedRead,
-    Prefix,
-    Read,
-    Reported,
 )
 from features.keys import (
     ENTITY_COLUMNS,
@@ -43,6 +37,7 @@ from features.keys import (
     seen_head,
 )
 from features.ops import log_amount_units
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
 

@@ -183,34 +183,34 @@ def _seller_followers(r: Row) -> Any:
 # ---- mismatches and payment ----------------------------------------------------------
 
 
-@row_feature("ip_country_differs_card", "The IP's country is not the card's issuing country",
-             "{flag:IP country differs from the card's country|IP country matches the card's}")
-def _ip_vs_card(r: Row) -> Any:
-    return ops.differs(r["session_ip_country"], r["payment_card_country"])
+_COUNTRY_MISMATCHES = (  # (name, description, sentence, one country column, the other)
+    ("ip_country_differs_card", "The IP's country is not the card's issuing country",
+     "{flag:IP country differs from the card's country|IP country matches the card's}",
+     "session_ip_country", "payment_card_country"),
+    ("ip_country_differs_buyer", "The IP's country is not the buyer's country",
+     "{flag:IP country differs from the buyer's country|IP country matches the buyer's}",
+     "session_ip_country", "buyer_country"),
+    ("card_country_differs_buyer", "The card's issuing country is not the buyer's country",
+     "{flag:card issued in another country than the buyer's|card from the buyer's country}",
+     "payment_card_country", "buyer_country"),
+    ("shipping_country_differs_buyer", "Shipping to another country than the buyer's",
+     "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}",
+     "shipping_country", "buyer_country"),
+    ("shipping_country_differs_ip", "Shipping to another country than the IP's",
+     "{flag:shipping to another country than the IP's|shipping to the IP's country}",
+     "shipping_country", "session_ip_country"),
+)
 
 
-@row_feature("ip_country_differs_buyer", "The IP's country is not the buyer's country",
-             "{flag:IP country differs from the buyer's country|IP country matches the buyer's}")
-def _ip_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["session_ip_country"], r["buyer_country"])
+def _country_differs(one: str, other: str) -> Callable[[Row], Any]:
+    def differs(r: Row) -> Any:
+        return ops.differs(r[one], r[other])
+
+    return differs
 
 
-@row_feature("card_country_differs_buyer", "The card's issuing country is not the buyer's country",
-             "{flag:card issued in another country than the buyer's|card from the buyer's country}")
-def _card_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["payment_card_country"], r["buyer_country"])
-
-
-@row_feature("shipping_country_differs_buyer", "Shipping to another country than the buyer's",
-             "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}")
-def _ship_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["shipping_country"], r["buyer_country"])
-
-
-@row_feature("shipping_country_differs_ip", "Shipping to another country than the IP's",
-             "{flag:shipping to another country than the IP's|shipping to the IP's country}")
-def _ship_vs_ip(r: Row) -> Any:
-    return ops.differs(r["shipping_country"], r["session_ip_country"])
+for _name, _description, _says, _one, _other in _COUNTRY_MISMATCHES:
+    row_feature(_name, _description, _says)(_country_differs(_one, _other))
 
 
 @row_feature("shipping_differs_billing", "The shipping address does not match the billing address",
