@@ -50,6 +50,8 @@ _LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
 _UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _ZEROS = {n: (0,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _NOT_REPORTED = (_NAN, _NAN)
+Gather = Callable[[Sequence[Any]], Any]
+"""Picks values out of an order's read values: one value, or a tuple of several."""
 
 
 def to_us(moment: datetime) -> int:
@@ -98,19 +100,7 @@ class OnlineFeatures:
 
     def __init__(self, state: FeatureState) -> None:
         self.state = state
-        reads: dict[Read, int] = {}
-        for block in HISTORY_BLOCKS:
-            for named in block.reads.values():
-                for read in named if isinstance(named, tuple) else (named,):
-                    reads.setdefault(read, len(reads))
-        # a tuple of reads gets a slot of its own, gathered once per order from its reads' slots
-        tuples: dict[tuple[Read, ...], int] = {}
-        for block in HISTORY_BLOCKS:
-            for named in block.reads.values():
-                if isinstance(named, tuple):
-                    tuples.setdefault(named, len(reads) + len(tuples))
-        self.n_reads = len(reads) + len(tuples)
-        self.gathers = [(slot, _gather([reads[r] for r in named])) for named, slot in tuples.items()]
+        reads, self.n_reads, self.gathers, self.plan = _slot_layout()
         # flattened once, so the per-order loop only concatenates a key and looks it up
         groups: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
         for r, slot in reads.items():
@@ -127,12 +117,6 @@ class OnlineFeatures:
                             if isinstance(r, Reported)]
         self.distinct_reads = [(slot, r.entity, log_head(pairs_log(r.other), r.entity))
                                for r, slot in reads.items() if isinstance(r, Distinct)]
-
-        def slot_of(named: NamedRead) -> int:
-            return tuples[named] if isinstance(named, tuple) else reads[named]
-
-        self.plan = [(b.combine, operator.itemgetter(*[slot_of(n) for n in b.reads.values()]), len(b.reads) == 1)
-                     for b in HISTORY_BLOCKS]
         self.row_features = [f.compute for f in catalog.ROW_FEATURES]
         # key heads of the writes, built once: per order only the entity's key is appended
         self.order_heads = [(entity, log_head(ORDERS_LOG, entity)) for entity in ENTITY_COLUMNS]
@@ -244,7 +228,37 @@ class OnlineFeatures:
                       seen=[(reported_head(LABELS[dim], entity) + key, when) for entity, key in record.keys])
 
 
-def _gather(slots: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+def _slot_layout() -> tuple[dict[Read, int], int, list[tuple[int, Gather]], list[tuple[Any, Gather, bool]]]:
+    """Where each read's value goes in an order's list of read values, and how each block picks its arguments.
+
+    Every read gets a slot; so does every tuple of reads (one per window), gathered once
+    per order from its reads' slots, so a block's arguments are one itemgetter away and
+    its combine gets each named read as one positional argument (the block checked that
+    its combine's parameters are named and ordered as its reads).
+    Returns (read slots, number of slots, [(tuple slot, gather)], [(combine, pick, one argument)]).
+    """
+    reads: dict[Read, int] = {}
+    for block in HISTORY_BLOCKS:
+        for named in block.reads.values():
+            for read in named if isinstance(named, tuple) else (named,):
+                reads.setdefault(read, len(reads))
+    tuples: dict[tuple[Read, ...], int] = {}
+    for block in HISTORY_BLOCKS:
+        for named in block.reads.values():
+            if isinstance(named, tuple):
+                tuples.setdefault(named, len(reads) + len(tuples))
+    gathers = [(slot, _gather([reads[r] for r in named])) for named, slot in tuples.items()]
+
+    def slot_of(named: NamedRead) -> int:
+        return tuples[named] if isinstance(named, tuple) else reads[named]
+
+    plan: list[tuple[Any, Gather, bool]] = [
+        (b.combine, operator.itemgetter(*[slot_of(n) for n in b.reads.values()]), len(b.reads) == 1)
+        for b in HISTORY_BLOCKS]
+    return reads, len(reads) + len(tuples), gathers, plan
+
+
+def _gather(slots: Sequence[int]) -> Gather:
     """A function picking the values of `slots` as a tuple (itemgetter of one index gives no tuple)."""
     if len(slots) == 1:
         only = slots[0]

@@ -3,7 +3,9 @@
 Each feature is one small function of `r`, a mapping from flat contract column to
 value: float64 arrays / object arrays in batch, floats / str-or-None online (times as
 float epoch seconds, flags as 1.0 / 0.0, unknown as NaN or None). Only arithmetic and
-`features.ops` are allowed inside, so both forms give the same numbers.
+`features.ops` are allowed inside, so both forms give the same numbers. Its
+registration declares the rest of the feature: description, the sentence a reason
+says of its value (features.sentences) and, for codes, the vocabulary.
 """
 
 from __future__ import annotations
