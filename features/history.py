@@ -21,13 +21,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from features import ops
 from features.clock import DAY, HOUR, MINUTE
 from features.definition import FeatureDef, Sentence
 from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
 from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Reported, Sums, Value
+from features.row import Row
 
 VELOCITY_WINDOWS = {"10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 DISTINCT_WINDOWS = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY}
@@ -58,6 +58,7 @@ ENTITY_WORDS = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP 
                 "buyer_device": "buyer's device", "buyer_card": "buyer's card",
                 "buyer_address": "buyer's shipping address"}
 """How a reason says each entity and pair; every entity a feature uses must be here."""
+
 
 @dataclass(frozen=True)
 class HistoryBlock:
@@ -101,7 +102,7 @@ def _starts(log: str, entity: str, windows: Mapping[str, int]) -> tuple[Prefix, 
     return tuple(Prefix(log, entity, window_us, inclusive=True) for window_us in windows.values())
 
 
-def _window_counts_and_sums(r: Any, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
+def _window_counts_and_sums(r: Row, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
     """(count, amount) of the orders in each window: prefix now minus prefix at the window's start."""
     values = []
     for start in starts:
@@ -130,7 +131,7 @@ def _velocity() -> list[HistoryBlock]:
     return blocks
 
 
-def _distinct_counts(r: Any, t: Value, counts: Sums) -> Sums:
+def _distinct_counts(r: Row, t: Value, counts: Sums) -> Sums:
     """The distinct counts per window, as read."""
     return counts
 
@@ -148,7 +149,7 @@ def _distinct() -> list[HistoryBlock]:
     ]
 
 
-def _ages(r: Any, t: Value, firsts: tuple[Value, ...]) -> list[Value]:
+def _ages(r: Row, t: Value, firsts: tuple[Value, ...]) -> list[Value]:
     """Seconds since each first sighting; FirstSeen reads are before t or unknown already."""
     return [(t - first) / 1e6 for first in firsts]
 
@@ -164,7 +165,7 @@ def _first_seen() -> list[HistoryBlock]:
         {"firsts": tuple(FirstSeen(entity) for entity in FIRST_SEEN)}, _ages)]
 
 
-def _label_counts_and_rates(r: Any, t: Value, labels_now: Sums, orders_now: Sums, labels_starts: tuple[Sums, ...],
+def _label_counts_and_rates(r: Row, t: Value, labels_now: Sums, orders_now: Sums, labels_starts: tuple[Sums, ...],
                             orders_starts: tuple[Sums, ...]) -> list[Value]:
     """Per window and label: outcomes reported in the window, and their rate per order of the window.
 
@@ -211,7 +212,7 @@ def _labels() -> list[HistoryBlock]:
     return blocks
 
 
-def _report_ages(r: Any, t: Value, reports: tuple[tuple[Value, Value], ...]) -> list[Value]:
+def _report_ages(r: Row, t: Value, reports: tuple[tuple[Value, Value], ...]) -> list[Value]:
     """Seconds since the first and since the last report of each label: how old an episode is, and if it goes on.
 
     Both reads are at or before t or unknown already (Reported), so plain arithmetic suffices.
@@ -244,12 +245,12 @@ def _report_times() -> list[HistoryBlock]:
     return blocks
 
 
-def _amount_to_means(r: Any, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
+def _amount_to_means(r: Row, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
     """The order's amount over the buyer's mean amount in each window (NaN without orders there)."""
     return [ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0])) for start in starts]
 
 
-def _amount_spreads(r: Any, t: Value, orders_now: Sums, logs_now: Sums, orders_starts: tuple[Sums, ...],
+def _amount_spreads(r: Row, t: Value, orders_now: Sums, logs_now: Sums, orders_starts: tuple[Sums, ...],
                     logs_starts: tuple[Sums, ...]) -> list[Value]:
     """The amount's z-score among the buyer's log amounts in each window (NaN with too few orders or no spread).
 
@@ -292,12 +293,12 @@ def _buyer_amounts() -> list[HistoryBlock]:
     return [means, spread]
 
 
-def _first_purchase(r: Any, t: Value, first: Value) -> list[Value]:
+def _first_purchase(r: Row, t: Value, first: Value) -> list[Value]:
     """1 if the buyer and seller pair was never seen before."""
     return [ops.flag_not(ops.is_known(first))]
 
 
-def _new_device_on_old_account(r: Any, t: Value, first: Value) -> list[Value]:
+def _new_device_on_old_account(r: Row, t: Value, first: Value) -> list[Value]:
     """1 for a device never seen with the buyer on an account older than 30 days (takeovers)."""
     return [ops.greater(r["created_at"] - r["buyer_created_at"], 30 * 86400.0)
             * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])]
