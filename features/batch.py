@@ -15,21 +15,10 @@ import pandas as pd
 
 from features import catalog, ops
 from features.clock import to_seconds, to_us
-from features.history import (
-    DISTINCT_WINDOWS,
-    HISTORY_BLOCKS,
-    LABELS,
-    LABELS_LOG,
-    LOG_AMOUNTS_LOG,
-    ORDERS_LOG,
-    Distinct,
-    FirstSeen,
-    HistoryFamily,
-    Prefix,
-    Reported,
-)
-from features.keys import entity_key_columns
+from features.history import DISTINCT_WINDOWS, HISTORY_BLOCKS, LABELS
+from features.keys import LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, entity_key_columns
 from features.prefix import PrefixIndex
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 
@@ -79,11 +68,8 @@ def compute_features(
     say("history features")
     t_float = t_us.astype("float64")
     for block in HISTORY_BLOCKS:
-        values = block.combine(row, t_float, *[history.read(read) for read in block.reads])
-        if isinstance(block, HistoryFamily):
-            columns.update(zip(block.names, values, strict=True))
-        else:
-            columns[block.name] = values
+        values = block.combine(row, t_float, **{name: history.named(read) for name, read in block.reads.items()})
+        columns.update(zip(block.names, values, strict=True))
     return pd.DataFrame(columns)
 
 
@@ -97,7 +83,11 @@ class _History:
         self.reads: dict[Any, Any] = {}
         self.label_events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def read(self, read: Prefix | FirstSeen | Distinct | Reported) -> Any:
+    def named(self, read: NamedRead) -> Any:
+        """The value of a named read: one read's, or a tuple of each read's."""
+        return tuple(self.read(r) for r in read) if isinstance(read, tuple) else self.read(read)
+
+    def read(self, read: Read) -> Any:
         if read not in self.reads:
             if isinstance(read, FirstSeen):
                 self.reads[read] = self._first_seen(read)
@@ -118,7 +108,7 @@ class _History:
     def _first_seen(self, read: FirstSeen) -> np.ndarray:
         codes = self.keys[read.entity]
         known = codes >= 0
-        first = np.full(codes.max() + 2, np.iinfo("int64").max, dtype="int64")
+        first = np.full(codes.max(initial=-1) + 2, np.iinfo("int64").max, dtype="int64")  # no orders: no codes
         np.minimum.at(first, codes[known], self.t_us[known])
         result = first[np.where(known, codes, -1)].astype("float64")
         result[~known | (result >= self.t_us)] = np.nan

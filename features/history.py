@@ -1,12 +1,15 @@
 """Features of the order's history: velocity, distinct counts, newness, reported outcomes.
 
-Every history feature is declared once as a list of *reads* of the feature state and a
-`combine` function of those reads. A read is one of
+History features are declared in blocks: the definitions of the block's features
+(features.definition: what, entity, window, label, sentence), named *reads* of the
+feature state, and a `combine` function taking those reads as named parameters and
+returning one value per feature. A read is one of
 - a `Prefix`: the sum of a log's weights over one entity's events up to a moment
   (`t - offset`, strictly before or at it),
 - a `FirstSeen`: when the entity first appeared,
 - a `Distinct`: how many distinct other keys (cards of a device, ...) it had per window,
-- a `Reported`: when the entity's first and last outcome of a label were reported, up to t.
+- a `Reported`: when the entity's first and last outcome of a label were reported, up to t;
+a named read is one read or a tuple of them (one per window, in the block's window order).
 Batch evaluates every read for all orders at once (features.batch), online evaluates
 them for one order against a FeatureState (features.online); `combine` is the same
 function in both, so the two cannot drift apart. Windows are differences of two
@@ -15,27 +18,17 @@ prefixes: events in (t - w, t) = prefix(< t) - prefix(<= t - w).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from features import ops
 from features.clock import DAY, HOUR, MINUTE
+from features.definition import FeatureDef, Sentence
+from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Reported, Sums, Value
+from features.row import Row
 
-ENTITY_COLUMNS: dict[str, str] = {
-    "card": "payment_card_fingerprint",
-    "buyer": "buyer_account_id",
-    "device": "session_device_id",
-    "ip": "session_ip",
-    "seller": "seller_account_id",
-    "address": "shipping_address_hash",
-}
-PAIRS: dict[str, tuple[str, str]] = {
-    "buyer_seller": ("buyer", "seller"),
-    "buyer_device": ("buyer", "device"),
-    "buyer_card": ("buyer", "card"),
-    "buyer_address": ("buyer", "address"),
-}
 VELOCITY_WINDOWS = {"10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 DISTINCT_WINDOWS = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY}
 DISTINCT: tuple[tuple[str, str], ...] = (
@@ -55,81 +48,61 @@ BUYER_MEAN_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY
 BUYER_SPREAD_WINDOWS = {"30d": 30 * DAY, "90d": 90 * DAY}
 BUYER_SPREAD_MIN_ORDERS = 3
 LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
-
-ORDERS_LOG = "orders"  # weights: (1, amount)
-LABELS_LOG = "labels"  # weights: (fraud, regret)
-LOG_AMOUNTS_LOG = "log_amounts"  # weights: (log amount, its square) in ops.LOG_AMOUNT_UNITS; buyers only
 LOG_AMOUNT_ENTITIES = ("buyer",)
 
-
-def pairs_log(other: str) -> str:
-    """Set log of the `other` keys seen with an entity (for distinct counts)."""
-    return f"pairs_{other}"
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Sum of `log`'s weights over the entity's events before t - offset (or at it)."""
-
-    log: str
-    entity: str
-    offset_us: int
-    inclusive: bool
+WINDOW_WORDS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
+                "30d": "30 days", "90d": "90 days"}
+"""How a reason says each window ("in the last hour"); every window a feature uses must be here."""
+ENTITY_WORDS = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP address", "seller": "seller",
+                "address": "shipping address", "buyer_seller": "buyer and seller pair",
+                "buyer_device": "buyer's device", "buyer_card": "buyer's card",
+                "buyer_address": "buyer's shipping address"}
+"""How a reason says each entity and pair; every entity a feature uses must be here."""
 
 
 @dataclass(frozen=True)
-class FirstSeen:
-    """Microseconds since the epoch at which the entity was first seen, strictly before t (else NaN)."""
+class HistoryBlock:
+    """Features computed together by one `combine` from shared, named reads.
 
-    entity: str
-
-
-@dataclass(frozen=True)
-class Distinct:
-    """Distinct `other` keys seen with the entity in (t - w, t), one count per DISTINCT_WINDOWS entry."""
-
-    entity: str
-    other: str
-
-
-@dataclass(frozen=True)
-class Reported:
-    """(first, last) microseconds at which an outcome of `label` was reported on the entity, up to t inclusive.
-
-    Either is NaN when unknown: no report by t, or (online, for an order scored after a
-    later report) a last report that is not before t.
+    `combine(r, t, **reads)` gets the order's row, its time in microseconds and each
+    read's value under the read's name (a tuple of values for a tuple of reads), and
+    returns one value per feature, in `features` order. Velocity windows of an entity
+    share their reads; computing them together keeps the online path to one call per
+    entity instead of one per feature.
     """
 
-    entity: str
-    label: str
+    features: tuple[FeatureDef, ...]
+    reads: Mapping[str, NamedRead]
+    combine: Callable[..., Sequence[Value]]
+
+    def __post_init__(self) -> None:
+        parameters = list(inspect.signature(self.combine).parameters)[2:]
+        if parameters != list(self.reads):
+            raise TypeError(f"{self.combine.__name__} takes reads {parameters}, the block names {list(self.reads)}")
+        for feature in self.features:
+            _check_words(feature)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
 
 
-Read = Prefix | FirstSeen | Distinct | Reported
+def _check_words(feature: FeatureDef) -> None:
+    """A window or entity without words would give a reason half in code: refuse it where it is declared."""
+    for part, words in ((feature.window, WINDOW_WORDS), (feature.entity, ENTITY_WORDS), (feature.other, ENTITY_WORDS)):
+        if part is not None and part not in words:
+            raise KeyError(f"feature {feature.name}: no words for {part!r} (add it to WINDOW_WORDS or ENTITY_WORDS)")
 
 
-@dataclass(frozen=True)
-class HistoryFeature:
-    name: str
-    description: str
-    reads: tuple[Read, ...]
-    combine: Callable[..., Any]  # (row, t_us, *read values) -> value; reads give tuples per weight
+def _now(log: str, entity: str) -> Prefix:
+    return Prefix(log, entity, 0, inclusive=False)
 
 
-@dataclass(frozen=True)
-class HistoryFamily:
-    """Several features computed by one `combine` from shared reads (it returns one value per name).
-
-    Velocity windows of an entity share their reads; computing them together keeps
-    the online path to one call per entity instead of one per feature.
-    """
-
-    names: tuple[str, ...]
-    descriptions: tuple[str, ...]
-    reads: tuple[Read, ...]
-    combine: Callable[..., Any]
+def _starts(log: str, entity: str, windows: Mapping[str, int]) -> tuple[Prefix, ...]:
+    return tuple(Prefix(log, entity, window_us, inclusive=True) for window_us in windows.values())
 
 
-def _window_counts_and_sums(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
+def _window_counts_and_sums(r: Row, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
     """(count, amount) of the orders in each window: prefix now minus prefix at the window's start."""
     values = []
     for start in starts:
@@ -138,62 +111,71 @@ def _window_counts_and_sums(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]
     return values
 
 
-def _now(log: str, entity: str) -> Prefix:
-    return Prefix(log, entity, 0, inclusive=False)
-
-
-def _window_start(log: str, entity: str, window_us: int) -> Prefix:
-    return Prefix(log, entity, window_us, inclusive=True)
-
-
-def _velocity() -> list[HistoryFamily]:
-    families = []
+def _velocity() -> list[HistoryBlock]:
+    blocks = []
     for entity in ENTITY_COLUMNS:
-        names, descriptions = [], []
-        for wname in VELOCITY_WINDOWS:
-            names += [f"order_count_by_{entity}_{wname}", f"amount_sum_by_{entity}_{wname}"]
-            descriptions += [f"Orders with the same {entity} in the last {wname}",
-                             f"Amount of orders with the same {entity} in the last {wname}"]
-        reads = (_now(ORDERS_LOG, entity),) + tuple(
-            _window_start(ORDERS_LOG, entity, w) for w in VELOCITY_WINDOWS.values())
-        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _window_counts_and_sums))
-    return families
+        features = []
+        for window in VELOCITY_WINDOWS:
+            features += [
+                FeatureDef("{measure}_by_{entity}_{window}", f"Orders with the same {entity} in the last {window}",
+                           Sentence("{count} orders with this {entity} in the last {window}"),
+                           "order_count", entity, window),
+                FeatureDef("{measure}_by_{entity}_{window}",
+                           f"Amount of orders with the same {entity} in the last {window}",
+                           Sentence("{money} spent with this {entity} in the last {window}"),
+                           "amount_sum", entity, window),
+            ]
+        reads: dict[str, NamedRead] = {"now": _now(ORDERS_LOG, entity),
+                                       "starts": _starts(ORDERS_LOG, entity, VELOCITY_WINDOWS)}
+        blocks.append(HistoryBlock(tuple(features), reads, _window_counts_and_sums))
+    return blocks
 
 
-def _distinct() -> list[HistoryFamily]:
+def _distinct_counts(r: Row, t: Value, counts: Sums) -> Sums:
+    """The distinct counts per window, as read."""
+    return counts
+
+
+def _distinct() -> list[HistoryBlock]:
     return [
-        HistoryFamily(
-            tuple(f"distinct_{other}s_by_{entity}_{wname}" for wname in DISTINCT_WINDOWS),
-            tuple(f"Distinct {other}s seen with this {entity} in the last {wname}" for wname in DISTINCT_WINDOWS),
-            (Distinct(entity, other),), lambda r, t, counts: counts)
+        HistoryBlock(
+            tuple(FeatureDef("distinct_{other}s_by_{entity}_{window}",
+                             f"Distinct {other}s seen with this {entity} in the last {window}",
+                             Sentence("{count} {other}s used with this {entity} in the last {window}"),
+                             "distinct", entity, window, other=other)
+                  for window in DISTINCT_WINDOWS),
+            {"counts": Distinct(entity, other)}, _distinct_counts)
         for entity, other in DISTINCT
     ]
 
 
-def _ages(r: Any, t: Any, *firsts: Any) -> list[Any]:
+def _ages(r: Row, t: Value, firsts: tuple[Value, ...]) -> list[Value]:
     """Seconds since each first sighting; FirstSeen reads are before t or unknown already."""
     return [(t - first) / 1e6 for first in firsts]
 
 
-def _first_seen() -> list[HistoryFamily]:
-    return [HistoryFamily(
-        tuple(f"seconds_since_first_{entity}" for entity in FIRST_SEEN),
-        tuple(f"Seconds since this {entity.replace('_', ' + ')} was first seen by the engine (unknown if never)"
+def _first_seen() -> list[HistoryBlock]:
+    return [HistoryBlock(
+        tuple(FeatureDef("seconds_since_first_{entity}",
+                         f"Seconds since this {entity.replace('_', ' + ')} was first seen by the engine "
+                         "(unknown if never)",
+                         Sentence("{Entity} first seen {duration} ago", unknown="{Entity} never seen before"),
+                         "first_seen_age", entity)
               for entity in FIRST_SEEN),
-        tuple(FirstSeen(entity) for entity in FIRST_SEEN), _ages)]
+        {"firsts": tuple(FirstSeen(entity) for entity in FIRST_SEEN)}, _ages)]
 
 
-def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *starts: Any) -> list[Any]:
+def _label_counts_and_rates(r: Row, t: Value, labels_now: Sums, orders_now: Sums, labels_starts: tuple[Sums, ...],
+                            orders_starts: tuple[Sums, ...]) -> list[Value]:
     """Per window and label: outcomes reported in the window, and their rate per order of the window.
 
-    `starts` holds (labels, orders) prefixes at each window's start, in LABEL_WINDOWS order.
     The rate is not smoothed towards a prior: a smoothed rate with no report is a function
     of the entity's volume alone, which the trees then fit as if it were risk (on the
     handbook test week that cost 0.026 ROC AUC: fresh terminals ranked by their 90-day volume).
     Reports and order counts are features too, so small samples remain visible.
     """
     values = []
-    for labels_start, orders_start in zip(starts[0::2], starts[1::2], strict=True):
+    for labels_start, orders_start in zip(labels_starts, orders_starts, strict=True):
         orders = orders_now[0] - orders_start[0]
         orders = orders + (orders < 1)  # at least 1 (counts are whole), in arithmetic that arrays and scalars share
         for dim in range(len(LABELS)):
@@ -203,63 +185,82 @@ def _label_counts_and_rates(r: Any, t: Any, labels_now: Any, orders_now: Any, *s
     return values
 
 
-def _labels() -> list[HistoryFamily]:
-    families = []
+def _labels() -> list[HistoryBlock]:
+    blocks = []
     for entity in LABEL_ENTITIES:
-        reads: tuple[Read, ...] = (Prefix(LABELS_LOG, entity, 0, True), _now(ORDERS_LOG, entity))
-        names, descriptions = [], []
-        for window, window_us in LABEL_WINDOWS.items():
-            reads += (Prefix(LABELS_LOG, entity, window_us, True), _window_start(ORDERS_LOG, entity, window_us))
+        features = []
+        for window in LABEL_WINDOWS:
             for label in LABELS:
-                names += [f"{label}_reports_by_{entity}_{window}", f"{label}_rate_by_{entity}_{window}"]
-                descriptions += [
-                    f"{label.capitalize()} outcomes reported in the last {window} on orders with the same {entity}",
-                    f"{label.capitalize()} outcomes reported in the last {window} per order with this {entity} "
-                    f"in that window",
+                features += [
+                    FeatureDef("{label}_reports_by_{entity}_{window}",
+                               f"{label.capitalize()} outcomes reported in the last {window} on orders with the "
+                               f"same {entity}",
+                               Sentence("{count} {label} reports on this {entity} in the last {window}"),
+                               "reports", entity, window, label),
+                    FeatureDef("{label}_rate_by_{entity}_{window}",
+                               f"{label.capitalize()} outcomes reported in the last {window} per order with this "
+                               f"{entity} in that window",
+                               Sentence("{value:.2f} {label} reports per order with this {entity} in the last "
+                                        "{window}"),
+                               "report_rate", entity, window, label),
                 ]
-        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _label_counts_and_rates))
-    return families
+        reads: dict[str, NamedRead] = {
+            "labels_now": Prefix(LABELS_LOG, entity, 0, True), "orders_now": _now(ORDERS_LOG, entity),
+            "labels_starts": _starts(LABELS_LOG, entity, LABEL_WINDOWS),
+            "orders_starts": _starts(ORDERS_LOG, entity, LABEL_WINDOWS)}
+        blocks.append(HistoryBlock(tuple(features), reads, _label_counts_and_rates))
+    return blocks
 
 
-def _report_ages(r: Any, t: Any, *reported: Any) -> list[Any]:
+def _report_ages(r: Row, t: Value, reports: tuple[tuple[Value, Value], ...]) -> list[Value]:
     """Seconds since the first and since the last report of each label: how old an episode is, and if it goes on.
 
     Both reads are at or before t or unknown already (Reported), so plain arithmetic suffices.
     """
     values = []
-    for first, last in reported:
+    for first, last in reports:
         values += [(t - first) / 1e6, (t - last) / 1e6]
     return values
 
 
-def _report_times() -> list[HistoryFamily]:
-    families = []
+def _report_times() -> list[HistoryBlock]:
+    blocks = []
     for entity in LABEL_ENTITIES:
-        names, descriptions = [], []
+        features = []
         for label in LABELS:
-            names += [f"seconds_since_{which}_{label}_report_by_{entity}" for which in ("first", "last")]
-            descriptions += [f"Seconds since the first {label} outcome was reported on an order with this {entity}",
-                             f"Seconds since the latest {label} outcome was reported on an order with this {entity}"]
-        reads = tuple(Reported(entity, label) for label in LABELS)
-        families.append(HistoryFamily(tuple(names), tuple(descriptions), reads, _report_ages))
-    return families
+            features += [
+                FeatureDef("seconds_since_first_{label}_report_by_{entity}",
+                           f"Seconds since the first {label} outcome was reported on an order with this {entity}",
+                           Sentence("first {label} report on this {entity} {duration} ago",
+                                    unknown="No {label} report on this {entity} yet"),
+                           "first_report_age", entity, label=label),
+                FeatureDef("seconds_since_last_{label}_report_by_{entity}",
+                           f"Seconds since the latest {label} outcome was reported on an order with this {entity}",
+                           Sentence("latest {label} report on this {entity} {duration} ago",
+                                    unknown="No {label} report on this {entity} known before this order"),
+                           "last_report_age", entity, label=label),
+            ]
+        reads = {"reports": tuple(Reported(entity, label) for label in LABELS)}
+        blocks.append(HistoryBlock(tuple(features), reads, _report_ages))
+    return blocks
 
 
-def _amount_to_means(r: Any, t: Any, now: Any, *starts: Any) -> list[Any]:
+def _amount_to_means(r: Row, t: Value, now: Sums, starts: tuple[Sums, ...]) -> list[Value]:
     """The order's amount over the buyer's mean amount in each window (NaN without orders there)."""
     return [ops.ratio(r["amount"], ops.ratio(now[1] - start[1], now[0] - start[0])) for start in starts]
 
 
-def _amount_spreads(r: Any, t: Any, orders_now: Any, logs_now: Any, *starts: Any) -> list[Any]:
+def _amount_spreads(r: Row, t: Value, orders_now: Sums, logs_now: Sums, orders_starts: tuple[Sums, ...],
+                    logs_starts: tuple[Sums, ...]) -> list[Value]:
     """The amount's z-score among the buyer's log amounts in each window (NaN with too few orders or no spread).
 
-    `starts` holds (orders, log amounts) prefixes at each window's start. The spread is
-    the population one (over n): it describes the buyer's orders, it estimates nothing.
-    Near-equal earlier amounts give a tiny spread and a huge z; trees only need the order.
+    The spread is the population one (over n): it describes the buyer's orders, it
+    estimates nothing. Near-equal earlier amounts give a tiny spread and a huge z; trees
+    only need the order.
     """
     this = ops.log_amount(r["amount"])
     values = []
-    for orders_start, logs_start in zip(starts[0::2], starts[1::2], strict=True):
+    for orders_start, logs_start in zip(orders_starts, logs_starts, strict=True):
         n = orders_now[0] - orders_start[0]
         n = ops.known_if(n, ops.greater(n, BUYER_SPREAD_MIN_ORDERS - 0.5))
         mean = ops.ratio(logs_now[0] - logs_start[0], n)
@@ -268,58 +269,60 @@ def _amount_spreads(r: Any, t: Any, orders_now: Any, logs_now: Any, *starts: Any
     return values
 
 
-def _buyer_spread() -> HistoryFamily:
-    reads: tuple[Read, ...] = (_now(ORDERS_LOG, "buyer"), _now(LOG_AMOUNTS_LOG, "buyer"))
-    for window_us in BUYER_SPREAD_WINDOWS.values():
-        reads += (_window_start(ORDERS_LOG, "buyer", window_us), _window_start(LOG_AMOUNTS_LOG, "buyer", window_us))
-    return HistoryFamily(
-        tuple(f"amount_z_to_buyer_{w}" for w in BUYER_SPREAD_WINDOWS),
-        tuple(f"How many standard deviations the (log) amount is from the buyer's orders of the last {w}"
-              for w in BUYER_SPREAD_WINDOWS),
-        reads, _amount_spreads)
+def _buyer_amounts() -> list[HistoryBlock]:
+    means = HistoryBlock(
+        tuple(FeatureDef("amount_to_buyer_mean_{window}",
+                         f"Amount over the buyer's mean order amount of the last {window}",
+                         Sentence("amount {value:.1f}x the buyer's average of the last {window}"),
+                         "amount_to_mean", window=window)
+              for window in BUYER_MEAN_WINDOWS),
+        {"now": _now(ORDERS_LOG, "buyer"), "starts": _starts(ORDERS_LOG, "buyer", BUYER_MEAN_WINDOWS)},
+        _amount_to_means)
+    spread = HistoryBlock(
+        tuple(FeatureDef("amount_z_to_buyer_{window}",
+                         f"How many standard deviations the (log) amount is from the buyer's orders of the last "
+                         f"{window}",
+                         Sentence("amount {value:+.1f} standard deviations from the buyer's usual over the last "
+                                  "{window}"),
+                         "amount_z", window=window)
+              for window in BUYER_SPREAD_WINDOWS),
+        {"orders_now": _now(ORDERS_LOG, "buyer"), "logs_now": _now(LOG_AMOUNTS_LOG, "buyer"),
+         "orders_starts": _starts(ORDERS_LOG, "buyer", BUYER_SPREAD_WINDOWS),
+         "logs_starts": _starts(LOG_AMOUNTS_LOG, "buyer", BUYER_SPREAD_WINDOWS)},
+        _amount_spreads)
+    return [means, spread]
 
 
-def _derived() -> list[HistoryFeature | HistoryFamily]:
+def _first_purchase(r: Row, t: Value, first: Value) -> list[Value]:
+    """1 if the buyer and seller pair was never seen before."""
+    return [ops.flag_not(ops.is_known(first))]
+
+
+def _new_device_on_old_account(r: Row, t: Value, first: Value) -> list[Value]:
+    """1 for a device never seen with the buyer on an account older than 30 days (takeovers)."""
+    return [ops.greater(r["created_at"] - r["buyer_created_at"], 30 * 86400.0)
+            * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])]
+
+
+def _derived() -> list[HistoryBlock]:
     return [
-        HistoryFeature(
-            "first_purchase_from_seller",
-            "The buyer has never bought from this seller before",
-            (FirstSeen("buyer_seller"),), lambda r, t, first: ops.flag_not(ops.is_known(first))),
-        HistoryFeature(
-            "new_device_on_old_account",
-            "A device never seen with this buyer, on an account older than 30 days",
-            (FirstSeen("buyer_device"),),
-            lambda r, t, first: ops.greater(r["created_at"] - r["buyer_created_at"], 30 * 86400.0)
-            * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])),
-        HistoryFamily(
-            tuple(f"amount_to_buyer_mean_{w}" for w in BUYER_MEAN_WINDOWS),
-            tuple(f"Amount over the buyer's mean order amount of the last {w}" for w in BUYER_MEAN_WINDOWS),
-            (_now(ORDERS_LOG, "buyer"),) + tuple(_window_start(ORDERS_LOG, "buyer", w)
-                                                  for w in BUYER_MEAN_WINDOWS.values()),
-            _amount_to_means),
-        _buyer_spread(),
+        HistoryBlock(
+            (FeatureDef("first_purchase_from_seller", "The buyer has never bought from this seller before",
+                        Sentence("{flag:first purchase from this seller|bought from this seller before}"),
+                        "first_purchase", "buyer_seller"),),
+            {"first": FirstSeen("buyer_seller")}, _first_purchase),
+        HistoryBlock(
+            (FeatureDef("new_device_on_old_account", "A device never seen with this buyer, on an account older "
+                        "than 30 days",
+                        Sentence("{flag:new device on an established account|known device or new account}"),
+                        "new_device", "buyer_device"),),
+            {"first": FirstSeen("buyer_device")}, _new_device_on_old_account),
+        *_buyer_amounts(),
     ]
 
 
-HISTORY_BLOCKS: list[HistoryFeature | HistoryFamily] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(),
-                                                       *_report_times(), *_derived()]
+HISTORY_BLOCKS: list[HistoryBlock] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(), *_report_times(),
+                                      *_derived()]
 """What batch and online evaluate, in catalog order."""
 
-
-@dataclass(frozen=True)
-class FeatureDoc:
-    name: str
-    description: str
-
-
-def _docs() -> list[FeatureDoc]:
-    docs = []
-    for block in HISTORY_BLOCKS:
-        if isinstance(block, HistoryFamily):
-            docs += [FeatureDoc(n, d) for n, d in zip(block.names, block.descriptions, strict=True)]
-        else:
-            docs.append(FeatureDoc(block.name, block.description))
-    return docs
-
-
-HISTORY_FEATURES: list[FeatureDoc] = _docs()
+HISTORY_FEATURES: list[FeatureDef] = [feature for block in HISTORY_BLOCKS for feature in block.features]

@@ -1,4 +1,11 @@
-"""The keys under which an order's history is kept: its entities and entity pairs."""
+"""The storage key layout of an order's history: entities, pairs, log names and key strings.
+
+Online writes and reads, batch's rebuild of the same logs and the state backends'
+callers all name a log or a key through this module, so the layout is written once
+(a backend stores whatever key strings it is given). A key string is a head naming
+what is kept plus the entity's key: online builds each head once, then only appends
+the order's key to it on the hot path.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,45 @@ from typing import Any
 
 import pandas as pd
 
-from features.history import ENTITY_COLUMNS, PAIRS
-
+ENTITY_COLUMNS: dict[str, str] = {
+    "card": "payment_card_fingerprint",
+    "buyer": "buyer_account_id",
+    "device": "session_device_id",
+    "ip": "session_ip",
+    "seller": "seller_account_id",
+    "address": "shipping_address_hash",
+}
+PAIRS: dict[str, tuple[str, str]] = {
+    "buyer_seller": ("buyer", "seller"),
+    "buyer_device": ("buyer", "device"),
+    "buyer_card": ("buyer", "card"),
+    "buyer_address": ("buyer", "address"),
+}
 PAIR_SEPARATOR = "|"
+
+ORDERS_LOG = "orders"  # weights: (1, amount)
+LABELS_LOG = "labels"  # weights: (fraud, regret)
+LOG_AMOUNTS_LOG = "log_amounts"  # weights: (log amount, its square) in ops.LOG_AMOUNT_UNITS; buyers only
+
+
+def pairs_log(other: str) -> str:
+    """Set log of the `other` keys seen with an entity (for distinct counts)."""
+    return f"pairs_{other}"
+
+
+def log_head(log: str, entity: str) -> str:
+    """Head of the key of an entity's events in `log` (sums of weights, or a set log's members)."""
+    return f"{log}:{entity}:"
+
+
+def seen_head(entity: str) -> str:
+    """Head of the key holding (first, last) time an entity was seen."""
+    return f"seen:{entity}:"
+
+
+def reported_head(label: str, entity: str) -> str:
+    """Head of the seen key holding (first, last) report time of a label on an entity."""
+    return f"reported:{label}:{entity}:"
 
 
 def entity_key_columns(orders: pd.DataFrame) -> dict[str, pd.Series]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,25 +18,25 @@ from features.clock import label_time_us
 from features.history import (
     DISTINCT,
     DISTINCT_WINDOWS,
-    ENTITY_COLUMNS,
     FIRST_SEEN,
     HISTORY_BLOCKS,
     LABEL_ENTITIES,
     LABELS,
-    LABELS_LOG,
     LOG_AMOUNT_ENTITIES,
+)
+from features.keys import (
+    ENTITY_COLUMNS,
+    LABELS_LOG,
     LOG_AMOUNTS_LOG,
     ORDERS_LOG,
-    Distinct,
-    FirstSeen,
-    HistoryFamily,
-    Prefix,
-    Read,
-    Reported,
+    entity_keys,
+    log_head,
     pairs_log,
+    reported_head,
+    seen_head,
 )
-from features.keys import entity_keys
 from features.ops import log_amount_units
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
@@ -50,11 +50,8 @@ _LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
 _UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _ZEROS = {n: (0,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _NOT_REPORTED = (_NAN, _NAN)
-
-
-def reported_key(label: str, entity: str) -> str:
-    """Head of the seen key holding (first, last) report time of a label on an entity."""
-    return f"reported:{label}:{entity}:"
+Gather = Callable[[Sequence[Any]], Any]
+"""Picks values out of an order's read values: one value, or a tuple of several."""
 
 
 def to_us(moment: datetime) -> int:
@@ -103,30 +100,29 @@ class OnlineFeatures:
 
     def __init__(self, state: FeatureState) -> None:
         self.state = state
-        reads: dict[Read, int] = {}
-        for block in HISTORY_BLOCKS:
-            for read in block.reads:
-                reads.setdefault(read, len(reads))
-        self.n_reads = len(reads)
+        reads, self.n_reads, self.gathers, self.plan = _slot_layout()
         # flattened once, so the per-order loop only concatenates a key and looks it up
         groups: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
         for r, slot in reads.items():
             if isinstance(r, Prefix):
                 groups.setdefault((r.log, r.entity), []).append((slot, r.offset_us, r.inclusive))
-        self.prefix_groups = [(entity, f"{log}:{entity}:", _LOG_WIDTH[log],
+        self.prefix_groups = [(entity, log_head(log, entity), _LOG_WIDTH[log],
                                [(slot, _LOG_WIDTH[log]) for slot, _, _ in items],
                                [(offset, inclusive) for _, offset, inclusive in items])
                               for (log, entity), items in groups.items()]
         # first-seen and report times share the state's (first, last) primitive: (slot, entity, key head, is report)
-        self.seen_reads = [(slot, r.entity, f"seen:{r.entity}:", False) for r, slot in reads.items()
+        self.seen_reads = [(slot, r.entity, seen_head(r.entity), False) for r, slot in reads.items()
                            if isinstance(r, FirstSeen)]
-        self.seen_reads += [(slot, r.entity, reported_key(r.label, r.entity), True) for r, slot in reads.items()
+        self.seen_reads += [(slot, r.entity, reported_head(r.label, r.entity), True) for r, slot in reads.items()
                             if isinstance(r, Reported)]
-        self.distinct_reads = [(slot, r.entity, f"{pairs_log(r.other)}:{r.entity}:") for r, slot in reads.items()
-                               if isinstance(r, Distinct)]
-        self.plan = [(b.combine, operator.itemgetter(*[reads[r] for r in b.reads]), len(b.reads) == 1,
-                      isinstance(b, HistoryFamily)) for b in HISTORY_BLOCKS]
+        self.distinct_reads = [(slot, r.entity, log_head(pairs_log(r.other), r.entity))
+                               for r, slot in reads.items() if isinstance(r, Distinct)]
         self.row_features = [f.compute for f in catalog.ROW_FEATURES]
+        # key heads of the writes, built once: per order only the entity's key is appended
+        self.order_heads = [(entity, log_head(ORDERS_LOG, entity)) for entity in ENTITY_COLUMNS]
+        self.log_amount_heads = [(entity, log_head(LOG_AMOUNTS_LOG, entity)) for entity in LOG_AMOUNT_ENTITIES]
+        self.seen_heads = [(entity, seen_head(entity)) for entity in FIRST_SEEN]
+        self.pair_heads = [(entity, other, log_head(pairs_log(other), entity)) for entity, other in DISTINCT]
 
     def compute(self, order: Order) -> tuple[list[float], Writes]:
         """Feature values in catalog order, and the writes that record this order."""
@@ -136,14 +132,10 @@ class OnlineFeatures:
         values = self._read(t, keys)
         features = [compute(row) for compute in self.row_features]
         t_float = float(t)
-        append, extend = features.append, features.extend
-        for combine, pick, single, family in self.plan:
+        extend = features.extend
+        for combine, pick, single in self.plan:
             picked = pick(values)  # itemgetter of one index gives the value itself, not a 1-tuple
-            result = combine(row, t_float, picked) if single else combine(row, t_float, *picked)
-            if family:
-                extend(result)
-            else:
-                append(result)
+            extend(combine(row, t_float, picked) if single else combine(row, t_float, *picked))
         return features, self._writes(order, t, keys)
 
     def writes_for(self, order: Order) -> Writes:
@@ -191,24 +183,31 @@ class OnlineFeatures:
                 values[slot] = _NAN if found is None or found[0] >= t else found[0]
         for slot, events in zip(slice_slots, members, strict=True):
             values[slot] = distinct_counts(events, t)
+        for slot, gather in self.gathers:
+            values[slot] = gather(values)
         return values
 
     def _writes(self, order: Order, t: int, keys: Mapping[str, str | None]) -> Writes:
         writes = Writes()
         amount = order.amount
-        for entity in ENTITY_COLUMNS:
-            if keys[entity] is not None:
-                writes.appends.append((f"{ORDERS_LOG}:{entity}:{keys[entity]}", t, (1, amount)))
-        for entity in LOG_AMOUNT_ENTITIES:
-            if keys[entity] is not None:
+        appends, seen, members = writes.appends, writes.seen, writes.members
+        for entity, head in self.order_heads:
+            key = keys[entity]
+            if key is not None:
+                appends.append((head + key, t, (1, amount)))
+        for entity, head in self.log_amount_heads:
+            key = keys[entity]
+            if key is not None:
                 units = log_amount_units(amount)
-                writes.appends.append((f"{LOG_AMOUNTS_LOG}:{entity}:{keys[entity]}", t, (units, units * units)))
-        for entity in FIRST_SEEN:
-            if keys[entity] is not None:
-                writes.seen.append((f"seen:{entity}:{keys[entity]}", t))
-        for entity, other in DISTINCT:
-            if keys[entity] is not None and keys[other] is not None:
-                writes.members.append((f"{pairs_log(other)}:{entity}:{keys[entity]}", t, keys[other]))
+                appends.append((head + key, t, (units, units * units)))
+        for entity, head in self.seen_heads:
+            key = keys[entity]
+            if key is not None:
+                seen.append((head + key, t))
+        for entity, other, head in self.pair_heads:
+            key, member = keys[entity], keys[other]
+            if key is not None and member is not None:
+                members.append((head + key, t, member))
         label_keys = tuple((e, keys[e]) for e in LABEL_ENTITIES if keys[e] is not None)
         writes.orders.append((order.order_id, OrderRecord(t, label_keys)))  # type: ignore[arg-type]
         return writes
@@ -227,9 +226,47 @@ class OnlineFeatures:
             return None
         when = label_time_us(reported_us, record.created_us)
         weights = (1, 0) if dim == 0 else (0, 1)
-        return Writes(appends=[(f"{LABELS_LOG}:{entity}:{key}", when, weights) for entity, key in record.keys],
-                      seen=[(reported_key(LABELS[dim], entity) + key, when) for entity, key in record.keys],
+        return Writes(appends=[(log_head(LABELS_LOG, entity) + key, when, weights) for entity, key in record.keys],
+                      seen=[(reported_head(LABELS[dim], entity) + key, when) for entity, key in record.keys],
                       labels=[(order_id, dim)])  # counted once: the state skips writes of a marked label
+
+
+def _slot_layout() -> tuple[dict[Read, int], int, list[tuple[int, Gather]], list[tuple[Any, Gather, bool]]]:
+    """Where each read's value goes in an order's list of read values, and how each block picks its arguments.
+
+    Every read gets a slot; so does every tuple of reads (one per window), gathered once
+    per order from its reads' slots, so a block's arguments are one itemgetter away and
+    its combine gets each named read as one positional argument (the block checked that
+    its combine's parameters are named and ordered as its reads).
+    Returns (read slots, number of slots, [(tuple slot, gather)], [(combine, pick, one argument)]).
+    """
+    reads: dict[Read, int] = {}
+    for block in HISTORY_BLOCKS:
+        for named in block.reads.values():
+            for read in named if isinstance(named, tuple) else (named,):
+                reads.setdefault(read, len(reads))
+    tuples: dict[tuple[Read, ...], int] = {}
+    for block in HISTORY_BLOCKS:
+        for named in block.reads.values():
+            if isinstance(named, tuple):
+                tuples.setdefault(named, len(reads) + len(tuples))
+    gathers = [(slot, _gather([reads[r] for r in named])) for named, slot in tuples.items()]
+
+    def slot_of(named: NamedRead) -> int:
+        return tuples[named] if isinstance(named, tuple) else reads[named]
+
+    plan: list[tuple[Any, Gather, bool]] = [
+        (b.combine, operator.itemgetter(*[slot_of(n) for n in b.reads.values()]), len(b.reads) == 1)
+        for b in HISTORY_BLOCKS]
+    return reads, len(reads) + len(tuples), gathers, plan
+
+
+def _gather(slots: Sequence[int]) -> Gather:
+    """A function picking the values of `slots` as a tuple (itemgetter of one index gives no tuple)."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda values: (values[only],)
+    return operator.itemgetter(*slots)
 
 
 def reported_up_to(found: tuple[int, int] | None, t: int) -> tuple[float, float]:

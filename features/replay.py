@@ -71,11 +71,11 @@ def _clean(record: Mapping[Any, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in record.items():
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-            clean[key] = None
+            clean[str(key)] = None
         elif isinstance(value, pd.Timestamp):
-            clean[key] = value.to_pydatetime()
+            clean[str(key)] = value.to_pydatetime()
         elif isinstance(value, np.generic):
-            clean[key] = value.item()
+            clean[str(key)] = value.item()
         else:
-            clean[key] = value
+            clean[str(key)] = value
     return clean

@@ -3,7 +3,9 @@
 Each feature is one small function of `r`, a mapping from flat contract column to
 value: float64 arrays / object arrays in batch, floats / str-or-None online (times as
 float epoch seconds, flags as 1.0 / 0.0, unknown as NaN or None). Only arithmetic and
-`features.ops` are allowed inside, so both forms give the same numbers.
+`features.ops` are allowed inside, so both forms give the same numbers. Its
+registration declares the rest of the feature: description, the sentence a reason
+says of its value (features.sentences) and, for codes, the vocabulary.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from features import ops
+from features.definition import Sentence
 
 Row = Mapping[str, Any]
 DAY_SECONDS = 86400.0
@@ -24,18 +27,26 @@ FUNDING = ops.Vocabulary(("credit", "debit", "prepaid", "unknown"))
 
 @dataclass(frozen=True)
 class RowFeature:
+    """One feature of the order's own fields, with the sentence a reason says of its value."""
+
     name: str
     description: str
     compute: Callable[[Row], Any]
+    sentence: Sentence
     categorical: bool = False
 
 
 ROW_FEATURES: list[RowFeature] = []
 
 
-def row_feature(name: str, description: str, categorical: bool = False) -> Callable:
+def row_feature(
+    name: str, description: str, says: str, vocabulary: ops.Vocabulary | None = None
+) -> Callable[[Callable[[Row], Any]], Callable[[Row], Any]]:
+    """Register a row feature; `says` is its sentence (features.sentences), `vocabulary` makes it categorical."""
+    words = () if vocabulary is None else vocabulary.words
+
     def register(fn: Callable[[Row], Any]) -> Callable[[Row], Any]:
-        ROW_FEATURES.append(RowFeature(name, description, fn, categorical))
+        ROW_FEATURES.append(RowFeature(name, description, fn, Sentence(says, words=words), vocabulary is not None))
         return fn
 
     return register
@@ -44,22 +55,22 @@ def row_feature(name: str, description: str, categorical: bool = False) -> Calla
 # ---- the order itself --------------------------------------------------------------
 
 
-@row_feature("amount", "Amount charged, in minor units")
+@row_feature("amount", "Amount charged, in minor units", "amount {money}")
 def _amount(r: Row) -> Any:
     return r["amount"]
 
 
-@row_feature("quantity", "Items in the order")
+@row_feature("quantity", "Items in the order", "{value:.0f} items")
 def _quantity(r: Row) -> Any:
     return r["quantity"]
 
 
-@row_feature("hour_of_day_utc", "Hour of the purchase, UTC")
+@row_feature("hour_of_day_utc", "Hour of the purchase, UTC", "bought at {value:02.0f}:00 UTC")
 def _hour(r: Row) -> Any:
     return ops.hour_of_day(r["created_at"])
 
 
-@row_feature("day_of_week_utc", "Day of the week of the purchase, Monday = 0")
+@row_feature("day_of_week_utc", "Day of the week of the purchase, Monday = 0", "bought on day {value:.0f} of the week")
 def _weekday(r: Row) -> Any:
     return ops.day_of_week(r["created_at"])
 
@@ -71,53 +82,57 @@ def _post_age_hours(r: Row) -> Any:
     return ops.at_least((r["created_at"] - r["post_created_at"]) / 3600.0, 1.0 / 60.0)
 
 
-@row_feature("post_age_seconds", "Seconds from the post's publication to the purchase")
+@row_feature("post_age_seconds", "Seconds from the post's publication to the purchase",
+             "post published {duration} before the purchase")
 def _post_age(r: Row) -> Any:
     return r["created_at"] - r["post_created_at"]
 
 
-@row_feature("view_to_buy_seconds", "Seconds from opening the post to pressing buy")
+@row_feature("view_to_buy_seconds", "Seconds from opening the post to pressing buy",
+             "bought {duration} after opening the post")
 def _view_to_buy(r: Row) -> Any:
     return r["created_at"] - r["session_post_viewed_at"]
 
 
-@row_feature("post_engagement_per_hour", "Likes, reposts and replies per hour of post age")
+@row_feature("post_engagement_per_hour", "Likes, reposts and replies per hour of post age",
+             "post engagement {value:,.0f} per hour")
 def _engagement_rate(r: Row) -> Any:
     engagement = r["post_likes"] + r["post_reposts"] + r["post_replies"]
     return ops.ratio(engagement, _post_age_hours(r))
 
 
-@row_feature("post_views_per_hour", "Views per hour of post age (virality)")
+@row_feature("post_views_per_hour", "Views per hour of post age (virality)", "post viewed {value:,.0f} times per hour")
 def _views_rate(r: Row) -> Any:
     return ops.ratio(r["post_views"], _post_age_hours(r))
 
 
-@row_feature("post_like_rate", "Likes per view")
+@row_feature("post_like_rate", "Likes per view", "{percent} of the post's viewers liked it")
 def _like_rate(r: Row) -> Any:
     return ops.ratio(r["post_likes"], r["post_views"])
 
 
-@row_feature("post_promoted", "The post is a paid promotion")
+@row_feature("post_promoted", "The post is a paid promotion", "{flag:promoted post|post not promoted}")
 def _promoted(r: Row) -> Any:
     return r["post_promoted"]
 
 
-@row_feature("post_category", "Category of the post's item", categorical=True)
+@row_feature("post_category", "Category of the post's item", "item category: {word}", vocabulary=CATEGORIES)
 def _category(r: Row) -> Any:
     return ops.code(r["post_category"], CATEGORIES)
 
 
-@row_feature("post_digital", "Digital goods (nothing shipped)")
+@row_feature("post_digital", "Digital goods (nothing shipped)", "{flag:digital goods|physical goods}")
 def _digital(r: Row) -> Any:
     return r["post_digital"]
 
 
-@row_feature("has_post", "The purchase was made from a post")
+@row_feature("has_post", "The purchase was made from a post", "{flag:bought from a post|bought outside a post}")
 def _has_post(r: Row) -> Any:
     return ops.is_known(r["post_post_id"])
 
 
-@row_feature("amount_to_listed_total", "Amount charged over listed price x quantity")
+@row_feature("amount_to_listed_total", "Amount charged over listed price x quantity",
+             "charged {value:.2f}x the listed price")
 def _amount_to_listed(r: Row) -> Any:
     return ops.ratio(r["amount"], r["post_listed_price"] * r["quantity"])
 
@@ -125,42 +140,44 @@ def _amount_to_listed(r: Row) -> Any:
 # ---- accounts ------------------------------------------------------------------------
 
 
-@row_feature("buyer_account_age_days", "Days since the buyer's account was created")
+@row_feature("buyer_account_age_days", "Days since the buyer's account was created", "buyer account {days} old")
 def _buyer_age(r: Row) -> Any:
     return (r["created_at"] - r["buyer_created_at"]) / DAY_SECONDS
 
 
-@row_feature("seller_account_age_days", "Days since the seller's account was created")
+@row_feature("seller_account_age_days", "Days since the seller's account was created", "seller account {days} old")
 def _seller_age(r: Row) -> Any:
     return (r["created_at"] - r["seller_created_at"]) / DAY_SECONDS
 
 
-@row_feature("buyer_email_verified", "The buyer's email is verified")
+@row_feature("buyer_email_verified", "The buyer's email is verified",
+             "{flag:buyer email verified|buyer email not verified}")
 def _email_verified(r: Row) -> Any:
     return r["buyer_email_verified"]
 
 
-@row_feature("buyer_phone_verified", "The buyer's phone is verified")
+@row_feature("buyer_phone_verified", "The buyer's phone is verified",
+             "{flag:buyer phone verified|buyer phone not verified}")
 def _phone_verified(r: Row) -> Any:
     return r["buyer_phone_verified"]
 
 
-@row_feature("buyer_followers_log", "log(1 + the buyer's followers)")
+@row_feature("buyer_followers_log", "log(1 + the buyer's followers)", "buyer has {exp_count} followers")
 def _buyer_followers(r: Row) -> Any:
     return ops.log1p(r["buyer_followers"])
 
 
-@row_feature("buyer_following_log", "log(1 + accounts the buyer follows)")
+@row_feature("buyer_following_log", "log(1 + accounts the buyer follows)", "buyer follows {exp_count} accounts")
 def _buyer_following(r: Row) -> Any:
     return ops.log1p(r["buyer_following"])
 
 
-@row_feature("seller_verified", "The seller has the verified badge")
+@row_feature("seller_verified", "The seller has the verified badge", "{flag:verified seller|seller not verified}")
 def _seller_verified(r: Row) -> Any:
     return r["seller_verified"]
 
 
-@row_feature("seller_followers_log", "log(1 + the seller's followers)")
+@row_feature("seller_followers_log", "log(1 + the seller's followers)", "seller has {exp_count} followers")
 def _seller_followers(r: Row) -> Any:
     return ops.log1p(r["seller_followers"])
 
@@ -168,56 +185,65 @@ def _seller_followers(r: Row) -> Any:
 # ---- mismatches and payment ----------------------------------------------------------
 
 
-@row_feature("ip_country_differs_card", "The IP's country is not the card's issuing country")
-def _ip_vs_card(r: Row) -> Any:
-    return ops.differs(r["session_ip_country"], r["payment_card_country"])
+_COUNTRY_MISMATCHES = (  # (name, description, sentence, one country column, the other)
+    ("ip_country_differs_card", "The IP's country is not the card's issuing country",
+     "{flag:IP country differs from the card's country|IP country matches the card's}",
+     "session_ip_country", "payment_card_country"),
+    ("ip_country_differs_buyer", "The IP's country is not the buyer's country",
+     "{flag:IP country differs from the buyer's country|IP country matches the buyer's}",
+     "session_ip_country", "buyer_country"),
+    ("card_country_differs_buyer", "The card's issuing country is not the buyer's country",
+     "{flag:card issued in another country than the buyer's|card from the buyer's country}",
+     "payment_card_country", "buyer_country"),
+    ("shipping_country_differs_buyer", "Shipping to another country than the buyer's",
+     "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}",
+     "shipping_country", "buyer_country"),
+    ("shipping_country_differs_ip", "Shipping to another country than the IP's",
+     "{flag:shipping to another country than the IP's|shipping to the IP's country}",
+     "shipping_country", "session_ip_country"),
+)
 
 
-@row_feature("ip_country_differs_buyer", "The IP's country is not the buyer's country")
-def _ip_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["session_ip_country"], r["buyer_country"])
+def _country_differs(one: str, other: str) -> Callable[[Row], Any]:
+    def differs(r: Row) -> Any:
+        return ops.differs(r[one], r[other])
+
+    return differs
 
 
-@row_feature("card_country_differs_buyer", "The card's issuing country is not the buyer's country")
-def _card_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["payment_card_country"], r["buyer_country"])
+for _name, _description, _says, _one, _other in _COUNTRY_MISMATCHES:
+    row_feature(_name, _description, _says)(_country_differs(_one, _other))
 
 
-@row_feature("shipping_country_differs_buyer", "Shipping to another country than the buyer's")
-def _ship_vs_buyer(r: Row) -> Any:
-    return ops.differs(r["shipping_country"], r["buyer_country"])
-
-
-@row_feature("shipping_country_differs_ip", "Shipping to another country than the IP's")
-def _ship_vs_ip(r: Row) -> Any:
-    return ops.differs(r["shipping_country"], r["session_ip_country"])
-
-
-@row_feature("shipping_differs_billing", "The shipping address does not match the billing address")
+@row_feature("shipping_differs_billing", "The shipping address does not match the billing address",
+             "{flag:shipping address differs from billing|shipping matches billing}")
 def _ship_vs_billing(r: Row) -> Any:
     return ops.flag_not(r["shipping_matches_billing"])
 
 
-@row_feature("card_funding", "Card funding: credit, debit, prepaid, unknown", categorical=True)
+@row_feature("card_funding", "Card funding: credit, debit, prepaid, unknown", "card funding: {word}",
+             vocabulary=FUNDING)
 def _funding(r: Row) -> Any:
     return ops.code(r["payment_funding"], FUNDING)
 
 
-@row_feature("prepaid_card", "The card is prepaid")
+@row_feature("prepaid_card", "The card is prepaid", "{flag:prepaid card|not a prepaid card}")
 def _prepaid(r: Row) -> Any:
     return ops.equals(r["payment_funding"], "prepaid")
 
 
-@row_feature("uses_wallet", "Paid through a wallet (Apple Pay, ...) rather than a typed card")
+@row_feature("uses_wallet", "Paid through a wallet (Apple Pay, ...) rather than a typed card",
+             "{flag:paid with a wallet|typed card, no wallet}")
 def _wallet(r: Row) -> Any:
     return ops.is_known(r["payment_wallet"])
 
 
-@row_feature("channel", "App or web", categorical=True)
+@row_feature("channel", "App or web", "purchase channel: {word}", vocabulary=CHANNELS)
 def _channel(r: Row) -> Any:
     return ops.code(r["session_channel"], CHANNELS)
 
 
-@row_feature("device_known", "The session has a device fingerprint")
+@row_feature("device_known", "The session has a device fingerprint",
+             "{flag:device fingerprint present|no device fingerprint}")
 def _device_known(r: Row) -> Any:
     return ops.is_known(r["session_device_id"])

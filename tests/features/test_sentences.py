@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +35,22 @@ def test_every_feature_has_a_sentence(value):
 )
 def test_sentence_says_the_value_in_words(name, value, expected):
     assert sentence(name, value) == expected
+
+
+PINNED = json.loads((Path(__file__).parents[1] / "fixtures" / "features" / "sentences.json").read_text())
+"""Every feature's sentence at several values, recorded from the code before sentences came from definitions."""
+
+
+@pytest.mark.parametrize("name", sorted(PINNED["sentences"]))
+def test_every_feature_says_its_values_as_before(name):
+    values = [math.nan if v == "nan" else v for v in PINNED["values"]]
+    assert [sentence(name, v) for v in values] == PINNED["sentences"][name]
+
+
+def test_pinned_sentences_cover_every_feature():
+    assert sorted(PINNED["sentences"]) == sorted(FEATURE_NAMES)
+
+
+def test_a_name_outside_the_catalog_is_said_plainly():
+    assert sentence("not_a_feature", 2.5) == "not a feature = 2.5"
+    assert sentence("not_a_feature", math.nan) == "not a feature: unknown"
