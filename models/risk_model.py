@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,23 @@ import lightgbm as lgb
 import numpy as np
 
 from models.calibration import Calibrator, choose_calibrator
+from models.explain import PathExplainer
+from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
 from risk.errors import InvalidInput, RiskError
+
+_PREPARING = threading.Lock()  # building a model's one-row route happens once per model, rarely: one lock for all
 
 
 class NotFitted(RiskError):
     """The model was used before `fit` or `load`."""
+
+
+@dataclass(frozen=True)
+class _OneRow:
+    """What scoring one row needs, built from the trees once (immutable, so threads can share it)."""
+
+    predictor: SingleRowPredictor | ConstantMargin
+    explainer: PathExplainer
 
 
 class RiskModel:
@@ -30,7 +44,18 @@ class RiskModel:
     (default sqrt(negatives / positives): enough for the trees to look at the rare
     class, not so much that they overfit it), and the calibrator, fitted on the
     untouched validation slice, maps the skewed margin back to real probabilities.
+
+    Two routes to the same probabilities: `predict_proba` for matrices (batch scoring,
+    training) and `predict_one` / `explain_one` for one float64 row (the service), whose
+    predictor and explainer are prepared once per fitted model and shared by threads.
     """
+
+    booster_: lgb.Booster | None  # None for a constant model (one class only)
+    feature_names_: list[str]
+    pos_weight_: float
+    calibrator_: Calibrator
+    calibration_scores_: dict[str, float]
+    _one_row: _OneRow | None = None
 
     def __init__(
         self,
@@ -100,6 +125,7 @@ class RiskModel:
             raise InvalidInput(f"X has {X.shape[1]} columns but {len(feature_names)} feature names")
         positives = y.sum()
         self.feature_names_ = list(feature_names)
+        self._one_row = None  # prepared from the previous trees, if any
         if positives == 0 or positives == len(y):
             return self._fit_constant(np.concatenate([y, y_valid]))
         weight = self.pos_weight if self.pos_weight is not None else math.sqrt((len(y) - positives) / positives)
@@ -148,11 +174,46 @@ class RiskModel:
         if self.booster_ is None:
             return np.zeros(X.shape[0])
         threads = num_threads if num_threads is not None else self.num_threads
-        return self.booster_.predict(X, raw_score=True, num_threads=threads)
+        return np.asarray(self.booster_.predict(X, raw_score=True, num_threads=threads))
 
     def predict_proba(self, X: np.ndarray, num_threads: int | None = None) -> np.ndarray:
         """Calibrated probability of the positive class for each row."""
         return self.calibrator_.apply(self.predict_margin(X, num_threads))
+
+    def predict_one(self, row: np.ndarray) -> float:
+        """Calibrated probability for one row: a C-contiguous float64 array in feature order.
+
+        LightGBM's single-row C route and a scalar calibration (no numpy per call): the
+        scoring hot path. Equal to `predict_proba` on the same float64 values.
+        """
+        one_row = self._one_row or self._prepare_one_row()
+        return self.calibrator_.apply_one(one_row.predictor.margin(row))
+
+    def explain_one(self, row: np.ndarray) -> np.ndarray:
+        """Each feature's contribution to the raw score of one row (path attribution; all 0 for a constant model).
+
+        The contributions sum to the raw score minus the trees' root values (see models/explain.py).
+        """
+        one_row = self._one_row or self._prepare_one_row()
+        contributions, _ = one_row.explainer.contributions(row)
+        return contributions
+
+    def prepare_one_row(self) -> None:
+        """Build what `predict_one` and `explain_one` use now, rather than on their first call.
+
+        The explainer reads the whole model dump (a fraction of a second on a large model):
+        a service prepares a model before swapping it in, so no request waits for it.
+        """
+        self._prepare_one_row()
+
+    def _prepare_one_row(self) -> _OneRow:
+        with _PREPARING:  # threads scoring a fresh model build it once, and publish it whole
+            if self._one_row is None:
+                if not hasattr(self, "booster_"):
+                    raise NotFitted("this RiskModel is not fitted: call fit() or RiskModel.load()")
+                n = len(self.feature_names_)
+                self._one_row = _OneRow(row_predictor(self.booster_, n), PathExplainer(self.booster_, n))
+            return self._one_row
 
     def importance(self) -> dict[str, float]:
         """Total gain per feature, as a share of the whole."""
