@@ -16,6 +16,7 @@ import numpy as np
 from features.catalog import FEATURE_NAMES
 from features.sentences import sentence
 from models.bundle import ModelBundle
+from models.risk_model import FEATURE_DTYPE
 from risk.contract import Decision, Reason
 from risk.policy import DECISION_CODES
 
@@ -56,18 +57,20 @@ class Scorer:
         The fallback applies to a degraded order when it is more severe than the policy's verdict.
         """
         bundle = self.bundle
-        fraud = bundle.fraud.predict_one(row)
-        regret = bundle.regret.predict_one(row)
+        seen = np.asarray(row, dtype=FEATURE_DTYPE)  # rounded once for both models; reasons quote `row`
+        fraud = bundle.fraud.predict_one(seen)
+        regret = bundle.regret.predict_one(seen)
         verdict = bundle.policy.decide(fraud, regret)
         if degraded and DECISION_CODES[self.fallback] > DECISION_CODES[verdict]:
             verdict = self.fallback
         return Decision(
             order_id=order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
-            reasons=self._reasons(row, verdict, fraud, regret, degraded), rules=[],
+            reasons=self._reasons(row, seen, verdict, fraud, regret, degraded), rules=[],
             model_version=bundle.version, degraded=degraded,
         )
 
-    def _reasons(self, row: np.ndarray, verdict: str, fraud: float, regret: float, degraded: bool) -> list[Reason]:
+    def _reasons(self, row: np.ndarray, seen: np.ndarray, verdict: str, fraud: float, regret: float,
+                 degraded: bool) -> list[Reason]:
         reasons = []
         if degraded:
             reasons.append(Reason(code="DEGRADED_HISTORY", message="order history unavailable: scored on the "
@@ -79,7 +82,7 @@ class Scorer:
         # the model that drove the decision explains it: fraud for a decline or a fraud review, else regret
         driver = "fraud" if verdict == "decline" or fraud >= self.bundle.policy.review_fraud else "regret"
         model = self.bundle.fraud if driver == "fraud" else self.bundle.regret
-        contributions = model.explain_one(row)
+        contributions = model.explain_one(seen)
         for index in np.argsort(-contributions)[:TOP_REASONS]:
             if contributions[index] <= 0:
                 break
@@ -95,7 +98,8 @@ class Scorer:
         if self.shadow is None:
             return None
         try:
-            fraud, regret = self.shadow.fraud.predict_one(row), self.shadow.regret.predict_one(row)
+            seen = np.asarray(row, dtype=FEATURE_DTYPE)
+            fraud, regret = self.shadow.fraud.predict_one(seen), self.shadow.regret.predict_one(seen)
             return {"model_version": self.shadow.version, "fraud_score": fraud, "regret_score": regret,
                     "decision": self.shadow.policy.decide(fraud, regret)}
         except Exception:  # a challenger must never break the answer

@@ -31,6 +31,14 @@ def test_margins_equal_booster_predict(booster_and_rows):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
+def test_a_float32_route_gives_the_margins_of_a_float32_matrix(booster_and_rows):
+    booster, rows = booster_and_rows
+    rows32 = rows.astype(np.float32)
+    predictor = SingleRowPredictor(booster, rows.shape[1], np.float32)
+    got = np.array([predictor.margin(np.ascontiguousarray(row)) for row in rows32])
+    np.testing.assert_allclose(got, booster.predict(rows32, raw_score=True), rtol=0, atol=1e-12)
+
+
 def test_a_reloaded_model_keeps_its_trees(booster_and_rows, tmp_path):
     booster, rows = booster_and_rows
     booster.save_model(str(tmp_path / "m.txt"))
@@ -64,6 +72,8 @@ def test_a_row_of_the_wrong_shape_is_refused(booster_and_rows):
         predictor.margin(np.zeros(11))
     with pytest.raises(ValueError, match="float64"):
         predictor.margin(np.zeros(12, dtype="float32"))
+    with pytest.raises(ValueError, match="float32"):
+        SingleRowPredictor(booster_and_rows[0], 12, np.float32).margin(np.zeros(12))
 
 
 def test_a_constant_model_has_margin_zero():
