@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import lightgbm as lgb
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import models.risk_model as risk_model
 from models.calibration import Calibrator
 from models.explain import PathExplainer
 from models.risk_model import NotFitted, RiskModel
+from tests.models.threads import run_in_threads
 
 # One tree, one split on `ratio` just above the float32 value 1.1480177640914917: where LightGBM
 # put a threshold on a model trained on simulated orders (on a value many training orders had).
@@ -120,11 +119,7 @@ def test_threads_scoring_a_fresh_model_prepare_it_once(monkeypatch):
             if abs(model.predict_one(row) - probability) > 1e-12:
                 wrong.append(probability)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work)
     assert wrong == [] and len(built) == 1
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import lightgbm as lgb
 import numpy as np
 import pytest
 
 from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
+from tests.models.threads import run_in_threads
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +57,7 @@ def test_threads_sharing_a_predictor_get_their_own_answers(booster_and_rows):
                 if abs(predictor.margin(np.ascontiguousarray(row)) - expected[i]) > 1e-12:
                     wrong.append(i)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work)
     assert wrong == []
 
 
