@@ -22,12 +22,12 @@ import numpy as np
 
 from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
-from features.state import FeatureState, StateUnavailable
+from features.state import FeatureState, StateUnavailable, Writes
 from models.bundle import ModelBundle
 from models.scorer import Scorer
 from risk.contract import Decision, Order, Outcome
 from risk.errors import Conflict
-from serve.decision_log import DecisionLog
+from serve.decision_log import DecisionLog, StoredDecision
 
 log = logging.getLogger("risk.serve")
 
@@ -42,6 +42,8 @@ def body_hash(order: Order, canonical: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Scored:
+    """A decision as answered: `replayed` when it is the stored one for an order_id seen before."""
+
     decision: Decision
     replayed: bool
     json: str  # the decision as the response body (serialised once, also what the log stores)
@@ -100,13 +102,13 @@ class ScoringEngine:
             self._update_state(writes, order.order_id)
         return Scored(decision, replayed=False, json=decision_json)
 
-    def _replay(self, stored, fingerprint: str) -> Scored:  # noqa: ANN001
+    def _replay(self, stored: StoredDecision, fingerprint: str) -> Scored:
         if stored.body_hash != fingerprint:
             raise Conflict(f"order_id {stored.order_id!r} was already scored with a different body")
         decision = Decision.model_validate(stored.decision)
         return Scored(decision, replayed=True, json=decision.model_dump_json())
 
-    def _features(self, order: Order) -> tuple[list[float], object | None, bool]:
+    def _features(self, order: Order) -> tuple[list[float], Writes | None, bool]:
         try:
             features, writes = self.online.compute(order)
             return features, writes, False  # numbers (counts may be ints): numpy and JSON take them as they are
@@ -115,7 +117,7 @@ class ScoringEngine:
                                                                                "error": exc.message})
             return self.online.row_features_only(order) + self._history_nan, None, True
 
-    def _update_state(self, writes, order_id: str) -> None:  # noqa: ANN001
+    def _update_state(self, writes: Writes, order_id: str) -> None:
         try:
             self.state.apply(writes)
         except StateUnavailable as exc:
