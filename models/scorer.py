@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from risk.contract import Decision, Reason
 from risk.policy import DECISION_CODES
 
 log = logging.getLogger("risk.models")
+Verdict = Literal["approve", "review", "decline"]
+"""The contract's `Decision.decision`. Bridge until r10-contract lands: it declares this once as
+`risk.contract.Verdict` (and `Policy.decide` returns it); then import that one instead."""
 TOP_REASONS = 3
 """Flagged orders are explained by at most this many features (those that pushed the score up)."""
 
@@ -34,7 +37,7 @@ class Scorer:
     model by swapping the whole scorer (`with_model`).
     """
 
-    def __init__(self, bundle: ModelBundle, *, fallback: str = "review", shadow: ModelBundle | None = None) -> None:
+    def __init__(self, bundle: ModelBundle, *, fallback: Verdict = "review", shadow: ModelBundle | None = None) -> None:
         self.bundle = bundle
         self.fallback = fallback  # the decision at least, when the order's history was unavailable
         self.shadow = shadow
@@ -60,7 +63,7 @@ class Scorer:
         seen = np.asarray(row, dtype=FEATURE_DTYPE)  # rounded once for both models; reasons quote `row`
         fraud = bundle.fraud.predict_one(seen)
         regret = bundle.regret.predict_one(seen)
-        verdict = bundle.policy.decide(fraud, regret)
+        verdict: Verdict = bundle.policy.decide(fraud, regret)
         if degraded and DECISION_CODES[self.fallback] > DECISION_CODES[verdict]:
             verdict = self.fallback
         return Decision(
@@ -69,7 +72,7 @@ class Scorer:
             model_version=bundle.version, degraded=degraded,
         )
 
-    def _reasons(self, row: np.ndarray, seen: np.ndarray, verdict: str, fraud: float, regret: float,
+    def _reasons(self, row: np.ndarray, seen: np.ndarray, verdict: Verdict, fraud: float, regret: float,
                  degraded: bool) -> list[Reason]:
         reasons = []
         if degraded:

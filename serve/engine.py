@@ -24,7 +24,7 @@ from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
 from features.state import FeatureState, StateUnavailable, Writes
 from models.bundle import ModelBundle
-from models.scorer import Scorer
+from models.scorer import Scorer, Verdict
 from risk.contract import Decision, Order, Outcome
 from risk.errors import Conflict
 from serve.decision_log import DecisionLog, StoredDecision
@@ -58,7 +58,7 @@ class ScoringEngine:
         state: FeatureState,
         decisions: DecisionLog,
         *,
-        fallback: str = "review",
+        fallback: Verdict = "review",
         shadow: ModelBundle | None = None,
     ) -> None:
         self.scorer = Scorer(bundle, fallback=fallback, shadow=shadow)
