@@ -80,6 +80,7 @@ class ScoringEngine:
             self.scorer = self.scorer.with_model(bundle)  # prepared before the swap: no request waits for it
 
     def score(self, order: Order) -> Scored:
+        """The order's decision, logged before it is returned (or the stored one, for an order_id seen before)."""
         started = time.perf_counter()
         order_json = order.model_dump_json()
         fingerprint = body_hash(order, order_json)
@@ -88,7 +89,7 @@ class ScoringEngine:
             return self._replay(stored, fingerprint)
         scorer = self.scorer  # one model for the whole request, even if a reload lands meanwhile
         features, writes, degraded = self._features(order)
-        row = np.asarray(features, dtype=np.float64)  # the scorer's row: float64, as batch scoring's
+        row = np.asarray(features, dtype=np.float64)  # the models round it to the float32 they were trained on
         decision = scorer.decide(order.order_id, row, degraded=degraded)
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         decision_json = decision.model_dump_json()
