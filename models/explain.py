@@ -33,10 +33,14 @@ class _Nodes:
     value: list[float]
 
     def add(self, node: dict[str, Any]) -> int:
-        index = len(self.feature)
-        for column in (self.feature, self.threshold, self.categories, self.categorical, self.default_left,
-                       self.nan_missing, self.zero_missing, self.left, self.right, self.value):
-            column.append(0)
+        """Append `node` and, after it, its subtrees; returns the node's index."""
+        index = len(self.feature)  # the children's indices are known once they are added: placeholders first
+        for ints in (self.feature, self.categories, self.left, self.right):
+            ints.append(0)
+        for floats in (self.threshold, self.value):
+            floats.append(0.0)
+        for flags in (self.categorical, self.default_left, self.nan_missing, self.zero_missing):
+            flags.append(False)
         if "leaf_value" in node:
             self.feature[index], self.value[index] = _LEAF, node["leaf_value"]
             self.left[index] = self.right[index] = index
@@ -60,7 +64,8 @@ class PathExplainer:
     """Contributions of each feature to a booster's raw score for one row."""
 
     def __init__(self, booster: lgb.Booster | None, n_features: int = 0) -> None:
-        dump = booster.dump_model() if booster is not None else {"tree_info": [], "feature_names": [""] * n_features}
+        dump: dict[str, Any] = (booster.dump_model() if booster is not None
+                                else {"tree_info": [], "feature_names": [""] * n_features})
         nodes = _Nodes([], [], [], [], [], [], [], [], [], [])
         roots = [nodes.add(tree["tree_structure"]) for tree in dump["tree_info"]]
         self.n_features = len(dump["feature_names"])

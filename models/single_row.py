@@ -17,20 +17,24 @@ import numpy as np
 from lightgbm.basic import _LIB, _safe_call
 
 _PREDICT_RAW_SCORE = 1  # C_API_PREDICT_RAW_SCORE
-_DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
+_C_DTYPES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1}  # C_API_DTYPE_FLOAT32, C_API_DTYPE_FLOAT64
 
 
 class SingleRowPredictor:
-    """Raw scores of one float64 row at a time, for one booster; safe to share between threads."""
+    """Raw scores of one row at a time, for one booster; safe to share between threads.
 
-    def __init__(self, booster: lgb.Booster, n_features: int) -> None:
+    Rows are of one dtype, float64 or float32, chosen when the route is prepared.
+    """
+
+    def __init__(self, booster: lgb.Booster, n_features: int, dtype: type[np.floating] = np.float64) -> None:
         self._booster = booster  # the fast config points into it: keep it alive
         self.n_features = n_features
+        self.dtype = np.dtype(dtype)
         iterations = booster.best_iteration if booster.best_iteration > 0 else -1
         self._config = ctypes.c_void_p()
         _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
             booster._handle, ctypes.c_int(_PREDICT_RAW_SCORE), ctypes.c_int(0), ctypes.c_int(iterations),
-            ctypes.c_int(_DTYPE_FLOAT64), ctypes.c_int32(n_features), ctypes.c_char_p(b"num_threads=1"),
+            ctypes.c_int(_C_DTYPES[self.dtype]), ctypes.c_int32(n_features), ctypes.c_char_p(b"num_threads=1"),
             ctypes.byref(self._config)))
         self._out = ctypes.c_double()
         self._out_len = ctypes.c_int64()
@@ -38,9 +42,9 @@ class SingleRowPredictor:
         self._lock = threading.Lock()  # the output buffers are shared
 
     def margin(self, row: np.ndarray) -> float:
-        """The raw score of `row`: a C-contiguous float64 array of n_features values."""
-        if row.dtype != np.float64 or row.size != self.n_features or not row.flags.c_contiguous:
-            raise ValueError(f"expected a contiguous float64 row of {self.n_features} values, got {row.dtype} "
+        """The raw score of `row`: a C-contiguous array of n_features values of this predictor's dtype."""
+        if row.dtype != self.dtype or row.size != self.n_features or not row.flags.c_contiguous:
+            raise ValueError(f"expected a contiguous {self.dtype} row of {self.n_features} values, got {row.dtype} "
                              f"{row.shape}")
         with self._lock:
             _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFast(
@@ -60,6 +64,8 @@ class ConstantMargin:
         return 0.0
 
 
-def row_predictor(booster: lgb.Booster | None, n_features: int) -> SingleRowPredictor | ConstantMargin:
+def row_predictor(
+    booster: lgb.Booster | None, n_features: int, dtype: type[np.floating] = np.float64
+) -> SingleRowPredictor | ConstantMargin:
     """The fastest exact single-row route for a RiskModel's booster (None for a constant model)."""
-    return ConstantMargin() if booster is None else SingleRowPredictor(booster, n_features)
+    return ConstantMargin() if booster is None else SingleRowPredictor(booster, n_features, dtype)

@@ -1,11 +1,12 @@
-"""Scoring one order: idempotency, features, both models, policy, reasons, log, state update.
+"""Scoring one order: idempotency, features, the scorer, the decision log, the state update.
 
-The order of the steps is the service's promise:
+The engine only sequences; what a decision is (both models, policy, fallback, reasons)
+is the scorer's (models/scorer.py). The order of the steps is the service's promise:
 1. an order_id already decided returns the stored decision (same body) or 409;
 2. features are read from the state (degraded to the order's own fields if the state
    is unreachable, never an error);
 3. the decision is written to the decision log *before* it is returned;
-4. only then is the state updated, once, by the request that logged the decision.
+4. only then is the state updated, once, by the request that logged it.
 """
 
 from __future__ import annotations
@@ -21,18 +22,14 @@ import numpy as np
 
 from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
-from features.sentences import sentence
-from features.state import FeatureState, StateUnavailable
+from features.state import FeatureState, StateUnavailable, Writes
 from models.bundle import ModelBundle
-from models.explain import PathExplainer
-from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
-from risk.contract import Decision, Order, Outcome, Reason
+from models.scorer import Scorer, Verdict
+from risk.contract import Decision, Order, Outcome
 from risk.errors import Conflict
-from serve.decision_log import DecisionLog
+from serve.decision_log import DecisionLog, StoredDecision
 
 log = logging.getLogger("risk.serve")
-_SEVERITY = {"approve": 0, "review": 1, "decline": 2}
-_TOP_REASONS = 3
 
 
 def body_hash(order: Order, canonical: str | None = None) -> str:
@@ -44,24 +41,9 @@ def body_hash(order: Order, canonical: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """A model bundle with what scoring needs prepared once (explainers), swapped as a whole on reload."""
-
-    bundle: ModelBundle
-    fraud_explainer: PathExplainer
-    regret_explainer: PathExplainer
-    fraud_row: SingleRowPredictor | ConstantMargin
-    regret_row: SingleRowPredictor | ConstantMargin
-
-    @classmethod
-    def of(cls, bundle: ModelBundle) -> Loaded:
-        n = len(bundle.fraud.feature_names_)
-        return cls(bundle, PathExplainer(bundle.fraud.booster_, n), PathExplainer(bundle.regret.booster_, n),
-                   row_predictor(bundle.fraud.booster_, n), row_predictor(bundle.regret.booster_, n))
-
-
-@dataclass(frozen=True)
 class Scored:
+    """A decision as answered: `replayed` when it is the stored one for an order_id seen before."""
+
     decision: Decision
     replayed: bool
     json: str  # the decision as the response body (serialised once, also what the log stores)
@@ -76,15 +58,13 @@ class ScoringEngine:
         state: FeatureState,
         decisions: DecisionLog,
         *,
-        fallback: str = "review",
+        fallback: Verdict = "review",
         shadow: ModelBundle | None = None,
     ) -> None:
-        self.loaded = Loaded.of(bundle)
-        self.shadow = shadow
+        self.scorer = Scorer(bundle, fallback=fallback, shadow=shadow)
         self.state = state
         self.online = OnlineFeatures(state)
         self.decisions = decisions
-        self.fallback = fallback
         self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
         self._reload_lock = threading.Lock()
         # state and log in this process and on local disk: scoring never waits on a network peer
@@ -92,29 +72,30 @@ class ScoringEngine:
 
     @property
     def model_version(self) -> str:
-        return self.loaded.bundle.version
+        return self.scorer.version
 
     def reload(self, bundle: ModelBundle) -> None:
         """Swap the model; requests in flight finish with the one they started with."""
-        prepared = Loaded.of(bundle)
         with self._reload_lock:
-            self.loaded = prepared
+            self.scorer = self.scorer.with_model(bundle)  # prepared before the swap: no request waits for it
 
     def score(self, order: Order) -> Scored:
+        """The order's decision, logged before it is returned (or the stored one, for an order_id seen before)."""
         started = time.perf_counter()
         order_json = order.model_dump_json()
         fingerprint = body_hash(order, order_json)
         stored = self.decisions.get(order.order_id)
         if stored is not None:
             return self._replay(stored, fingerprint)
-        loaded = self.loaded  # one model for the whole request, even if a reload lands meanwhile
+        scorer = self.scorer  # one model for the whole request, even if a reload lands meanwhile
         features, writes, degraded = self._features(order)
-        decision = self._decide(loaded, order, features, degraded)
+        row = np.asarray(features, dtype=np.float64)  # the models round it to the float32 they were trained on
+        decision = scorer.decide(order.order_id, row, degraded=degraded)
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         decision_json = decision.model_dump_json()
         kept = self.decisions.record(
             order.order_id, fingerprint, order.created_at, order_json, features, decision_json,
-            loaded.bundle.version, self._shadow(features),
+            scorer.version, scorer.shadow_scores(row),
         )
         if not kept.inserted:  # another request logged this order_id first: answer as a replay
             return self._replay(kept, fingerprint)
@@ -122,13 +103,13 @@ class ScoringEngine:
             self._update_state(writes, order.order_id)
         return Scored(decision, replayed=False, json=decision_json)
 
-    def _replay(self, stored, fingerprint: str) -> Scored:  # noqa: ANN001
+    def _replay(self, stored: StoredDecision, fingerprint: str) -> Scored:
         if stored.body_hash != fingerprint:
             raise Conflict(f"order_id {stored.order_id!r} was already scored with a different body")
         decision = Decision.model_validate(stored.decision)
         return Scored(decision, replayed=True, json=decision.model_dump_json())
 
-    def _features(self, order: Order) -> tuple[list[float], object | None, bool]:
+    def _features(self, order: Order) -> tuple[list[float], Writes | None, bool]:
         try:
             features, writes = self.online.compute(order)
             return features, writes, False  # numbers (counts may be ints): numpy and JSON take them as they are
@@ -137,56 +118,7 @@ class ScoringEngine:
                                                                                "error": exc.message})
             return self.online.row_features_only(order) + self._history_nan, None, True
 
-    def _decide(self, loaded: Loaded, order: Order, features: list[float], degraded: bool) -> Decision:
-        bundle = loaded.bundle
-        x = np.asarray(features, dtype="float64")
-        fraud = bundle.fraud.calibrator_.apply_one(loaded.fraud_row.margin(x))
-        regret = bundle.regret.calibrator_.apply_one(loaded.regret_row.margin(x))
-        verdict = bundle.policy.decide(fraud, regret)
-        if degraded and _SEVERITY[self.fallback] > _SEVERITY[verdict]:
-            verdict = self.fallback
-        return Decision(
-            order_id=order.order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
-            reasons=self._reasons(loaded, x, verdict, fraud, regret, degraded), rules=[],
-            model_version=bundle.version, degraded=degraded,
-        )
-
-    def _reasons(self, loaded: Loaded, x: np.ndarray, verdict: str, fraud: float, regret: float,
-                 degraded: bool) -> list[Reason]:
-        reasons = []
-        if degraded:
-            reasons.append(Reason(code="DEGRADED_HISTORY", message="order history unavailable: scored on the "
-                                  f"order's own fields, fallback decision {self.fallback}"))
-        if verdict == "approve":
-            reasons.append(Reason(code="LOW_RISK", message=f"fraud {fraud:.2%} and regret {regret:.2%} are below "
-                                  "the review thresholds"))
-            return reasons
-        policy = loaded.bundle.policy
-        driver = "fraud" if verdict == "decline" or fraud >= policy.review_fraud else "regret"
-        explainer = loaded.fraud_explainer if driver == "fraud" else loaded.regret_explainer
-        contributions, _ = explainer.contributions(x)
-        for index in np.argsort(-contributions)[:_TOP_REASONS]:
-            if contributions[index] <= 0:
-                break
-            name = FEATURE_NAMES[index]
-            reasons.append(Reason(code=f"{driver.upper()}:{name.upper()}", message=sentence(name, float(x[index])),
-                                  feature=name, value=None if math.isnan(x[index]) else float(x[index]),
-                                  contribution=round(float(contributions[index]), 4)))
-        return reasons
-
-    def _shadow(self, features: list[float]) -> dict | None:
-        if self.shadow is None:
-            return None
-        try:
-            X = np.asarray(features, dtype="float64").reshape(1, -1)
-            fraud, regret = (float(p[0]) for p in self.shadow.scores(X, num_threads=1))
-            return {"model_version": self.shadow.version, "fraud_score": fraud, "regret_score": regret,
-                    "decision": self.shadow.policy.decide(fraud, regret)}
-        except Exception:  # a challenger must never break the answer
-            log.exception("shadow model failed")
-            return None
-
-    def _update_state(self, writes, order_id: str) -> None:  # noqa: ANN001
+    def _update_state(self, writes: Writes, order_id: str) -> None:
         try:
             self.state.apply(writes)
         except StateUnavailable as exc:

@@ -9,6 +9,7 @@ import pandas as pd
 from features.batch import compute_features
 from features.catalog import FEATURE_NAMES
 from models.bundle import ModelBundle
+from models.risk_model import FEATURE_DTYPE
 from risk.errors import InvalidInput
 from risk.policy import DECISION_NAMES
 
@@ -37,7 +38,7 @@ def score_period(
         raise InvalidInput(f"no orders created in [{start.isoformat()}, {'end' if end is None else end.isoformat()})")
     say(f"{int(in_period.sum()):,} orders to score, {len(history):,} orders of history")
     features = compute_features(history, outcomes, progress=say)
-    X = features[list(FEATURE_NAMES)].to_numpy(dtype="float32")[in_period]
+    X = features[list(FEATURE_NAMES)].to_numpy(dtype=FEATURE_DTYPE)[in_period]  # as the models see features
     say("predicting")
     fraud, regret = bundle.scores(X)
     codes = bundle.policy.decide_many(fraud, regret)

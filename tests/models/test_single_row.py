@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import lightgbm as lgb
 import numpy as np
 import pytest
 
 from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
+from tests.models.threads import run_in_threads
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +30,14 @@ def test_margins_equal_booster_predict(booster_and_rows):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
+def test_a_float32_route_gives_the_margins_of_a_float32_matrix(booster_and_rows):
+    booster, rows = booster_and_rows
+    rows32 = rows.astype(np.float32)
+    predictor = SingleRowPredictor(booster, rows.shape[1], np.float32)
+    got = np.array([predictor.margin(np.ascontiguousarray(row)) for row in rows32])
+    np.testing.assert_allclose(got, booster.predict(rows32, raw_score=True), rtol=0, atol=1e-12)
+
+
 def test_a_reloaded_model_keeps_its_trees(booster_and_rows, tmp_path):
     booster, rows = booster_and_rows
     booster.save_model(str(tmp_path / "m.txt"))
@@ -50,11 +57,7 @@ def test_threads_sharing_a_predictor_get_their_own_answers(booster_and_rows):
                 if abs(predictor.margin(np.ascontiguousarray(row)) - expected[i]) > 1e-12:
                     wrong.append(i)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work)
     assert wrong == []
 
 
@@ -64,6 +67,8 @@ def test_a_row_of_the_wrong_shape_is_refused(booster_and_rows):
         predictor.margin(np.zeros(11))
     with pytest.raises(ValueError, match="float64"):
         predictor.margin(np.zeros(12, dtype="float32"))
+    with pytest.raises(ValueError, match="float32"):
+        SingleRowPredictor(booster_and_rows[0], 12, np.float32).margin(np.zeros(12))
 
 
 def test_a_constant_model_has_margin_zero():

@@ -1,0 +1,110 @@
+"""One order's feature row to a contract decision: both models, the policy, the fallback, the reasons.
+
+The rules of online scoring live here, beside the models, so that the service only
+sequences its steps (idempotency, features, this, the log, the state) and a test can
+hold online decisions against batch scoring (`training/score.py`) order by order.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from features.catalog import FEATURE_NAMES
+from features.sentences import sentence
+from models.bundle import ModelBundle
+from models.risk_model import FEATURE_DTYPE
+from risk.contract import Decision, Reason
+from risk.policy import DECISION_CODES
+
+log = logging.getLogger("risk.models")
+Verdict = Literal["approve", "review", "decline"]
+"""The contract's `Decision.decision`. Bridge until r10-contract lands: it declares this once as
+`risk.contract.Verdict` (and `Policy.decide` returns it); then import that one instead."""
+TOP_REASONS = 3
+"""Flagged orders are explained by at most this many features (those that pushed the score up)."""
+
+
+class Scorer:
+    """Decisions of one model bundle, and the scores of a shadow bundle beside it, one feature row at a time.
+
+    Rows are float64 in catalog order (`features.catalog.FEATURE_NAMES`), as the online
+    features give them. Both bundles' single-row routes are prepared when the scorer is
+    built; nothing in it changes afterwards, so threads share it and a service changes
+    model by swapping the whole scorer (`with_model`).
+    """
+
+    def __init__(self, bundle: ModelBundle, *, fallback: Verdict = "review", shadow: ModelBundle | None = None) -> None:
+        self.bundle = bundle
+        self.fallback = fallback  # the decision at least, when the order's history was unavailable
+        self.shadow = shadow
+        for side in (bundle, shadow):
+            if side is not None:
+                side.fraud.prepare_one_row()
+                side.regret.prepare_one_row()
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    def with_model(self, bundle: ModelBundle) -> Scorer:
+        """The same fallback and shadow around another bundle (prepared here, before anyone uses it)."""
+        return Scorer(bundle, fallback=self.fallback, shadow=self.shadow)
+
+    def decide(self, order_id: str, row: np.ndarray, *, degraded: bool = False) -> Decision:
+        """The decision for one order's features; `degraded`: history was unavailable (row features only).
+
+        The fallback applies to a degraded order when it is more severe than the policy's verdict.
+        """
+        bundle = self.bundle
+        seen = np.asarray(row, dtype=FEATURE_DTYPE)  # rounded once for both models; reasons quote `row`
+        fraud = bundle.fraud.predict_one(seen)
+        regret = bundle.regret.predict_one(seen)
+        verdict: Verdict = bundle.policy.decide(fraud, regret)
+        if degraded and DECISION_CODES[self.fallback] > DECISION_CODES[verdict]:
+            verdict = self.fallback
+        return Decision(
+            order_id=order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
+            reasons=self._reasons(row, seen, verdict, fraud, regret, degraded), rules=[],
+            model_version=bundle.version, degraded=degraded,
+        )
+
+    def _reasons(self, row: np.ndarray, seen: np.ndarray, verdict: Verdict, fraud: float, regret: float,
+                 degraded: bool) -> list[Reason]:
+        reasons = []
+        if degraded:
+            reasons.append(Reason(code="DEGRADED_HISTORY", message="order history unavailable: scored on the "
+                                  f"order's own fields, fallback decision {self.fallback}"))
+        if verdict == "approve":
+            reasons.append(Reason(code="LOW_RISK", message=f"fraud {fraud:.2%} and regret {regret:.2%} are below "
+                                  "the review thresholds"))
+            return reasons
+        # the model that drove the decision explains it: fraud for a decline or a fraud review, else regret
+        driver = "fraud" if verdict == "decline" or fraud >= self.bundle.policy.review_fraud else "regret"
+        model = self.bundle.fraud if driver == "fraud" else self.bundle.regret
+        contributions = model.explain_one(seen)
+        for index in np.argsort(-contributions)[:TOP_REASONS]:
+            if contributions[index] <= 0:
+                break
+            name = FEATURE_NAMES[index]
+            value = float(row[index])
+            reasons.append(Reason(code=f"{driver.upper()}:{name.upper()}", message=sentence(name, value),
+                                  feature=name, value=None if math.isnan(value) else value,
+                                  contribution=round(float(contributions[index]), 4)))
+        return reasons
+
+    def shadow_scores(self, row: np.ndarray) -> dict[str, Any] | None:
+        """The shadow bundle's scores and decision for the decision log (None without a shadow or if it fails)."""
+        if self.shadow is None:
+            return None
+        try:
+            seen = np.asarray(row, dtype=FEATURE_DTYPE)
+            fraud, regret = self.shadow.fraud.predict_one(seen), self.shadow.regret.predict_one(seen)
+            return {"model_version": self.shadow.version, "fraud_score": fraud, "regret_score": regret,
+                    "decision": self.shadow.policy.decide(fraud, regret)}
+        except Exception:  # a challenger must never break the answer
+            log.exception("shadow model failed")
+            return None
