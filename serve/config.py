@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -19,7 +19,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from risk.errors import DataError, InvalidInput
 
 Role = Literal["checkout", "analyst", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
 MIN_KEY_LENGTH = 8  # shorter keys are guessable
 ENV_PREFIX = "RISK_"
 DEFAULT_REGISTRY = Path("registry")
