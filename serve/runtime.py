@@ -16,7 +16,7 @@ from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
 from risk.errors import InvalidInput
 from serve.config import Role, Settings
-from serve.decision_log import _redacted, open_decision_log  # _redacted: the project's URL redaction
+from serve.decision_log import _redacted, open_decision_log  # merge: risk.urls.redacted_url (r10-declog)
 from serve.engine import ScoringEngine
 
 log = logging.getLogger("risk.serve")
