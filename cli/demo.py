@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import shutil
+import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cli.progress import Progress
 from cli.simulate import simulate_to
+
+if TYPE_CHECKING:
+    from serve.config import Settings
 
 # The contract's example order (shared/contract/examples/order.json), so the demo works from any folder.
 EXAMPLE_ORDER = {
@@ -30,6 +36,7 @@ EXAMPLE_ORDER = {
     "shipping": {"country": "US", "address_hash": "addr_71c0", "matches_billing": False},
 }
 START = pd.Timestamp("2026-01-01T00:00:00Z")
+HOST = "127.0.0.1"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,23 +44,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="simulate, train and serve on embedded defaults (the README quick start)",
         description="Simulate 90 days of orders, train the models as of day 75 (30-day label maturity), "
-        "then start the scoring service and print a curl command that scores the contract's example order.",
+        "then start the scoring service and print a curl command that scores the contract's example order. "
+        "Each run serves from a fresh decision log and feature state (OUT/service is emptied first).",
     )
     parser.add_argument("--out", type=Path, default=Path("demo"), help="working folder (default ./demo)")
     parser.add_argument("--orders", type=int, default=200_000)
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="port to serve on (checked before any work)")
     parser.add_argument("--no-serve", action="store_true", help="stop after training")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
+    from cli.serve import listen
+
+    # the port first: a taken one is a one-line error now, not after minutes of training
+    listener = None if args.no_serve else listen(HOST, args.port)
+    try:
+        model = build_model(args.out, args.orders)
+        if listener is not None:
+            serve(args.out, model, listener)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def build_model(folder: Path, n_orders: int) -> Path:
+    """Simulate the world into folder/data and train the models into folder/model (with report.html)."""
     from cli.train import summary, write_training_report
     from risk.datasets import read_orders, read_outcomes
     from training.train import TrainConfig, train
 
     progress = Progress()
-    data, model = args.out / "data", args.out / "model"
-    simulate_to(data, args.orders, days=90, seed=7, fmt="parquet", progress=progress)
+    data, model = folder / "data", folder / "model"
+    simulate_to(data, n_orders, days=90, seed=7, fmt="parquet", progress=progress)
     orders, outcomes = read_orders(data / "orders.parquet"), read_outcomes(data / "outcomes.parquet")
     config = TrainConfig(as_of=START + pd.Timedelta(days=75), maturity=pd.Timedelta(days=30).to_pytimedelta())
     result = train(orders, outcomes, config, progress)
@@ -61,26 +84,39 @@ def run(args: argparse.Namespace) -> None:
     write_training_report(result, orders, outcomes, config, model / "report.html")
     print(summary(result.bundle))
     print(f"model: {model}/ (report: {model / 'report.html'})")
-    if not args.no_serve:
-        serve(args.out, model, args.port)
+    return model
 
 
-def serve(folder: Path, model: Path, port: int) -> None:
-    import uvicorn
+def service_settings(folder: Path, model: Path, key: str) -> Settings:
+    """The demo service's settings, over a fresh decision log and feature state in folder/service.
 
-    from serve import logs
-    from serve.config import Settings
-    from serve.main import create_app
+    Fresh, because a log kept from an earlier demo would answer the example order with
+    that demo's decision (an idempotent replay) instead of scoring it with this model.
+    """
+    from serve.config import load_settings
 
-    key = secrets.token_urlsafe(18)
+    data_dir = folder / "service"
+    shutil.rmtree(data_dir, ignore_errors=True)
     keys_file = folder / "api_keys.json"
     keys_file.write_text(json.dumps({key: "admin"}))
     keys_file.chmod(0o600)
+    return load_settings(model_dir=model, data_dir=data_dir, api_keys_file=keys_file)
+
+
+def serve(folder: Path, model: Path, listener: socket.socket) -> None:
+    from cli.serve import run_server, url_of
+    from serve import logs
+    from serve.main import create_app
+
+    key = secrets.token_urlsafe(18)
+    settings = service_settings(folder, model, key)
     order_file = folder / "order.json"
     order_file.write_text(json.dumps(EXAMPLE_ORDER, indent=2))
     logs.configure("warning")
-    app = create_app(Settings(model_dir=model, data_dir=folder / "service", api_keys_file=keys_file))
-    print(f"\nscoring service on http://127.0.0.1:{port} (API docs: /docs). In another terminal:\n\n"
-          f"  curl -s -X POST http://127.0.0.1:{port}/v1/orders/score -H 'X-API-Key: {key}' "
+    app = create_app(settings)
+    url = url_of(listener)
+    print(f"\nscoring service on {url} (API docs: /docs), fresh decision log and state in {settings.data_dir}. "
+          f"In another terminal:\n\n"
+          f"  curl -s -X POST {url}/v1/orders/score -H 'X-API-Key: {key}' "
           f"-H 'Content-Type: application/json' -d @{order_file}\n\nCtrl-C stops it.", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    run_server(app, listener)

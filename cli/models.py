@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from serve.config import registry_dir  # the one reader of RISK_* settings (here: RISK_REGISTRY)
+
     root = registry_dir(args.registry)
     if args.models_action == "add":
         root.mkdir(parents=True, exist_ok=True)  # the first `add` starts a registry
@@ -57,13 +58,6 @@ def run(args: argparse.Namespace) -> None:
         registry = Registry(root)
         before = registry.promoted()
         print(f"rolled back to {registry.rollback()} (was {before})")
-
-
-def registry_dir(given: Path | None) -> Path:
-    """--registry, else $RISK_REGISTRY, else ./registry (read here, at the edge, not in the registry itself)."""
-    if given is not None:
-        return given
-    return Path(os.environ.get("RISK_REGISTRY") or "registry")
 
 
 def format_table(infos: list[ModelInfo], root: Path) -> str:

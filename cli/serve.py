@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from risk.errors import InvalidInput, RiskError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from serve.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,22 +37,69 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def settings_from(args: argparse.Namespace):  # noqa: ANN201
-    from serve.config import Settings
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings: the environment's, with the flags given winning (a bad value is one InvalidInput)."""
+    from serve.config import load_settings
 
-    overrides = {
-        "model_dir": args.model, "registry": args.registry, "redis_url": args.redis_url,
-        "database_url": args.database_url, "data_dir": args.data_dir, "shadow_model_dir": args.shadow_model,
-    }
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return load_settings(model_dir=args.model, registry=args.registry, redis_url=args.redis_url,
+                         database_url=args.database_url, data_dir=args.data_dir, shadow_model_dir=args.shadow_model)
 
 
 def run(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from serve import logs
     from serve.main import create_app
+    from serve.runtime import build_engine, startup_lines
 
+    settings = settings_from(args)
+    listener = listen(args.host, args.port)  # before loading anything: a taken port fails at once
     logs.configure(args.log_level)
-    app = create_app(settings_from(args))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    engine = build_engine(settings)
+    app = create_app(settings, engine)
+    url = url_of(listener)
+    print(f"risk serve: listening on {url} (API docs: {url}/docs)", flush=True)
+    for line in startup_lines(settings, engine):
+        print(f"  {line}", flush=True)
+    run_server(app, listener)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, for uvicorn to serve on; a port in use is one InvalidInput naming it."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise InvalidInput(f"--host {host}: cannot resolve it ({exc.strerror})") from None
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restarts reuse the port
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or choose "
+                           "another --port") from None
+    listener.listen()  # connections wait in the backlog until uvicorn accepts them (it sets its own backlog)
+    listener.set_inheritable(True)
+    return listener
+
+
+def url_of(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def run_server(app: FastAPI, listener: socket.socket) -> None:
+    """uvicorn serving `app` on `listener` until Ctrl-C; a start-up that fails is a RiskError, not exit 3."""
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:  # uvicorn.run swallows it too: Ctrl-C is how the service is stopped
+        pass
+    except SystemExit as exc:  # uvicorn exits on a failed start-up after logging why
+        raise RiskError(f"the service did not start (uvicorn exit code {exc.code}; see the lines above)") from None
+    finally:
+        listener.close()
+    if not server.started:
+        raise RiskError("the service did not start (see the lines above)")

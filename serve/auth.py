@@ -1,13 +1,34 @@
-"""API keys with roles: 401 without a valid key, 403 when the key's role may not do this."""
+"""API keys and roles: who may do what, decided the same way by the FastAPI routes and the fast path.
+
+One roles table (`PERMISSIONS`), one key parser (`key_from`) and one check
+(`KeyRing.check`): 401 without a valid key, 403 when the key's role may not do this.
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Literal
 
 from fastapi import Request
+from fastapi.openapi.models import APIKey, APIKeyIn, HTTPBearer
+from fastapi.openapi.models import SecurityBase as SecurityModel
+from fastapi.security.base import SecurityBase
 
 from risk.errors import RiskError
+from serve.config import Role
+
+Action = Literal["score_orders", "send_outcomes", "read_decisions", "reload_model"]
+PERMISSIONS: Mapping[Action, frozenset[Role]] = {
+    "score_orders": frozenset({"checkout", "admin"}),
+    "send_outcomes": frozenset({"checkout", "admin"}),
+    "read_decisions": frozenset({"analyst", "admin"}),
+    "reload_model": frozenset({"admin"}),
+}
+
+KEY_HEADER = "x-api-key"
+BEARER_HEADER = "authorization"
+_BEARER = "bearer "
 
 
 class Unauthorized(RiskError):
@@ -18,13 +39,22 @@ class Forbidden(RiskError):
     status = 403
 
 
+def key_from(api_key: str | None, authorization: str | None) -> str | None:
+    """The key presented: the `X-API-Key` header, else `Authorization: Bearer <key>`."""
+    if api_key:
+        return api_key
+    if authorization and authorization[:len(_BEARER)].lower() == _BEARER:
+        return authorization[len(_BEARER):].strip() or None
+    return None
+
+
 class KeyRing:
     """Maps API keys to roles; compares in constant time so keys cannot be guessed byte by byte."""
 
-    def __init__(self, keys: dict[str, str]) -> None:
+    def __init__(self, keys: Mapping[str, Role]) -> None:
         self.keys = dict(keys)
 
-    def role_of(self, key: str | None) -> str | None:
+    def role_of(self, key: str | None) -> Role | None:
         if not key:
             return None
         for known, role in self.keys.items():
@@ -32,27 +62,39 @@ class KeyRing:
                 return role
         return None
 
+    def allows(self, action: Action, key: str | None) -> bool:
+        """Whether `key` may do `action` (the fast path's question: no error built when it may not)."""
+        return self.role_of(key) in PERMISSIONS[action]
 
-def presented_key(request: Request) -> str | None:
-    """The key from `X-API-Key` or `Authorization: Bearer <key>`."""
-    key = request.headers.get("x-api-key")
-    if key:
-        return key
-    auth = request.headers.get("authorization", "")
-    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
-
-
-def require(*roles: str) -> Callable[[Request], str]:
-    """A dependency admitting only keys whose role is in `roles` (admin is always admitted)."""
-    allowed = set(roles) | {"admin"}
-
-    async def check(request: Request) -> str:  # async: no thread-pool hop; it never blocks
-        ring: KeyRing = request.app.state.keys
-        role = ring.role_of(presented_key(request))
+    def check(self, action: Action, key: str | None) -> Role:
+        """The key's role if it may do `action`; Unauthorized or Forbidden otherwise."""
+        role = self.role_of(key)
         if role is None:
             raise Unauthorized("missing or unknown API key: send it as X-API-Key or Authorization: Bearer")
+        allowed = PERMISSIONS[action]
         if role not in allowed:
             raise Forbidden(f"a {role} key may not do this (needs {' or '.join(sorted(allowed))})")
         return role
 
-    return check
+
+class KeyHeader(SecurityBase):
+    """A security scheme for the OpenAPI schema (and the Authorize button of /docs).
+
+    As a dependency it hands on the raw header, so that `key_from` stays the one parser
+    (FastAPI's own HTTPBearer would parse `Authorization` a second way).
+    """
+
+    def __init__(self, header: str, model: SecurityModel, scheme_name: str) -> None:
+        self.header = header
+        self.model = model
+        self.scheme_name = scheme_name
+
+    async def __call__(self, request: Request) -> str | None:  # async: no thread-pool hop; it never blocks
+        return request.headers.get(self.header)
+
+
+API_KEY_SCHEME = KeyHeader(KEY_HEADER, APIKey.model_validate(
+    {"in": APIKeyIn.header, "name": "X-API-Key", "description": "An API key; its role decides what it may do."}),
+    "ApiKey")
+BEARER_SCHEME = KeyHeader(BEARER_HEADER, HTTPBearer(description="The same API key as `Authorization: Bearer <key>`."),
+                          "Bearer")

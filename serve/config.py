@@ -1,25 +1,42 @@
-"""The service's settings: one object built at start-up from the environment (prefix RISK_) or flags.
+"""The settings: one object built at start-up from the environment (prefix RISK_) or flags.
 
-Secrets (API keys, database passwords inside URLs) come from the environment or a
-config file, never from code.
+This is the only module that reads `RISK_*` variables: the service's `Settings` and
+the registry folder the `risk models` commands default to. Secrets (API keys,
+database passwords inside URLs) come from the environment or a config file, never
+from code. A bad value is one `InvalidInput` / `DataError` naming the variable or file,
+so the command line reports it in one line.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from risk.errors import DataError, InvalidInput
 
 Role = Literal["checkout", "analyst", "admin"]
+MIN_KEY_LENGTH = 8  # shorter keys are guessable
+ENV_PREFIX = "RISK_"
+DEFAULT_REGISTRY = Path("registry")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RISK_", env_file=None, extra="ignore")
+class RegistrySettings(BaseSettings):
+    """What every command may take from the environment: the model registry folder."""
+
+    # env_ignore_empty: RISK_REGISTRY= (set but empty) means unset, not the current folder
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore", env_ignore_empty=True)
+
+    registry: Path | None = None
+
+
+class Settings(RegistrySettings):
+    """The scoring service's settings (`risk serve` flags override the environment)."""
 
     model_dir: Path | None = None
-    registry: Path | None = None
     shadow_model_dir: Path | None = None
     redis_url: str | None = None
     database_url: str | None = None
@@ -37,8 +54,73 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys")
     @classmethod
-    def _keys_not_empty(cls, keys: dict[str, Role]) -> dict[str, Role]:
-        for key in keys:
-            if len(key) < 8:
-                raise ValueError("API keys must be at least 8 characters")
+    def _keys_long_enough(cls, keys: dict[str, Role]) -> dict[str, Role]:
+        return _long_enough(keys)
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Where the embedded feature state is snapshotted (and restored from at start-up)."""
+        return self.data_dir / "state.pkl"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite decision log used when no --database-url is given."""
+        return self.data_dir / "decisions.sqlite"
+
+    def all_api_keys(self) -> dict[str, Role]:
+        """The keys of RISK_API_KEYS and of the keys file together, each checked alike."""
+        keys = dict(self.api_keys)
+        if self.api_keys_file is not None:
+            keys.update(_read_keys_file(self.api_keys_file))
         return keys
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment, `overrides` (command-line flags, None = not given) winning."""
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except SettingsError as exc:  # not even JSON where JSON is expected, e.g. RISK_API_KEYS=abc
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise InvalidInput(f"settings: {exc}{cause}; JSON is expected, e.g. RISK_API_KEYS='{{\"key\": \"checkout\"}}'"
+                           ) from None
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(_setting_problem(error) for error in exc.errors(include_url=False))) from None
+
+
+def registry_dir(given: Path | None) -> Path:
+    """--registry, else $RISK_REGISTRY, else ./registry."""
+    if given is not None:
+        return given
+    try:
+        return RegistrySettings().registry or DEFAULT_REGISTRY
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(_setting_problem(error) for error in exc.errors(include_url=False))) from None
+
+
+_KEYS = TypeAdapter(dict[str, Role])
+
+
+def _read_keys_file(path: Path) -> dict[str, Role]:
+    try:
+        return _long_enough(_KEYS.validate_python(json.loads(path.read_text())))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: cannot read API keys ({exc})") from None
+    except ValidationError as exc:
+        reasons = sorted({f"{error['msg']}" for error in exc.errors(include_url=False)})
+        raise DataError(f"{path}: API keys must map each key to a role ({'; '.join(reasons)})") from None
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}") from None
+
+
+def _long_enough(keys: dict[str, Role]) -> dict[str, Role]:
+    short = sum(len(key) < MIN_KEY_LENGTH for key in keys)
+    if short:  # the keys themselves stay out of the message: it may end up in a log
+        raise ValueError(f"API keys must be at least {MIN_KEY_LENGTH} characters ({short} shorter)")
+    return keys
+
+
+def _setting_problem(error: Any) -> str:
+    """One validation problem as `RISK_NAME: reason` (the variable a user would fix; flags have the same names)."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return f"{ENV_PREFIX}{name.upper()}: {reason}"

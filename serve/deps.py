@@ -1,28 +1,38 @@
-"""Dependency aliases for the routes."""
+"""Typed dependencies of the routes: the service, and the role a route needs (which the OpenAPI schema shows)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 
-from serve.auth import require
-from serve.engine import ScoringEngine
-from serve.metrics import Metrics
+from serve.auth import API_KEY_SCHEME, BEARER_SCHEME, Action, key_from
+from serve.config import Role
+from serve.service import ScoringService
 
 
 # async: FastAPI runs sync dependencies in its thread pool, and each hop cost measurable
 # throughput under load (these never block)
-async def get_engine(request: Request) -> ScoringEngine:
-    return request.app.state.engine
+async def get_service(request: Request) -> ScoringService:
+    """The app's one service object (set by serve.main.create_app)."""
+    return request.app.state.service
 
 
-async def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics
+ServiceDep = Annotated[ScoringService, Depends(get_service)]
+_ApiKey = Annotated[str | None, Security(API_KEY_SCHEME)]
+_Authorization = Annotated[str | None, Security(BEARER_SCHEME)]
 
 
-EngineDep = Annotated[ScoringEngine, Depends(get_engine)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-CheckoutRole = Annotated[str, Depends(require("checkout"))]
-AnalystRole = Annotated[str, Depends(require("analyst"))]
-AdminRole = Annotated[str, Depends(require())]
+def _role(action: Action) -> object:
+    """A dependency admitting only keys whose role may do `action` (serve.auth.PERMISSIONS)."""
+
+    async def check(service: ServiceDep, api_key: _ApiKey, authorization: _Authorization) -> Role:
+        return service.keys.check(action, key_from(api_key, authorization))
+
+    return Depends(check)
+
+
+ScoringRole = Annotated[Role, _role("score_orders")]
+OutcomesRole = Annotated[Role, _role("send_outcomes")]
+DecisionsRole = Annotated[Role, _role("read_decisions")]
+ReloadRole = Annotated[Role, _role("reload_model")]

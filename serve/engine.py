@@ -157,3 +157,17 @@ class ScoringEngine:
             if writes is not None:
                 self._update_state(writes, outcome.order_id)
         return stored
+
+    def decision(self, order_id: str) -> Decision | None:
+        """The decision logged for `order_id`, None if it was never scored."""
+        stored = self.decisions.get(order_id)
+        return None if stored is None else Decision.model_validate(stored.decision)
+
+    def readiness(self) -> dict[str, bool]:
+        """Whether the decision log and the feature state answer now (for /readyz)."""
+        try:
+            self.state.order("__readyz__")
+            state_ok = True
+        except Exception:  # whatever the backend raises, the answer is "not reachable", never a 500
+            state_ok = False
+        return {"decision_log": self.decisions.ping(), "feature_state": state_ok}

@@ -1,59 +1,117 @@
-"""One place that turns every error into a clear JSON answer: never a stack trace, never a 500 for bad input."""
+"""One place that turns every error into a clear JSON answer: never a stack trace, never a 500 for bad input.
+
+`problem` builds every error body the service sends (the routes' handlers, the fast
+path, the body-size limit); `Problem` and `MalformedRequest` declare them in the OpenAPI
+schema, the latter with the `problems` list every malformed request gets (400, 413, 422).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from risk.errors import RiskError
+from serve.metrics import Metrics
 
 log = logging.getLogger("risk.serve")
+WHOLE_BODY = "(body)"  # the `field` of a problem with the body as a whole
 
 
-def problem(status: int, error: str, message: str, problems: list[dict] | None = None) -> JSONResponse:
-    body: dict = {"error": error, "message": message}
+class FieldProblem(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """An error answer: a stable `error` code and a sentence."""
+
+    error: str
+    message: str
+
+
+class MalformedRequest(Problem):
+    """The answer to a request that cannot be read or breaks the contract: each field's problem too."""
+
+    problems: list[FieldProblem]
+
+
+_MEANINGS: dict[int, tuple[type[Problem], str]] = {
+    400: (MalformedRequest, "The body cannot be read as JSON (not UTF-8); `problems` says why"),
+    401: (Problem, "Missing or unknown API key"),
+    403: (Problem, "The key's role may not do this"),
+    404: (Problem, "Not found"),
+    409: (Problem, "This order_id was already scored with a different body"),
+    413: (MalformedRequest, "Request body over the size limit"),
+    422: (MalformedRequest, "The body breaks the data contract; `problems` names each field and reason"),
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route's error answers, each with its body's model."""
+    return {status: {"model": _MEANINGS[status][0], "description": _MEANINGS[status][1]} for status in statuses}
+
+
+def problem(status: int, error: str, message: str, problems: list[dict[str, str]] | None = None,
+            headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """An error answer (a Starlette response, so also an ASGI app the fast path can call)."""
+    body: dict[str, Any] = {"error": error, "message": message}
     if problems is not None:
         body["problems"] = problems
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _field(loc: tuple) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    return ".".join(parts) or "(body)"
+def risk_problem(exc: RiskError, metrics: Metrics) -> JSONResponse:
+    """The answer to an error the engine raised on purpose, counted in the metrics."""
+    metrics.count_error(exc.status)
+    return problem(exc.status, type(exc).__name__, exc.message)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, metrics: Metrics) -> None:
+    """The app's exception handlers: every error answered by `problem` and counted."""
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"field": _field(tuple(e.get("loc", ()))), "reason": e.get("msg", "invalid")} for e in exc.errors()]
-        _count(request, 422)
+        problems = [_request_problem(error) for error in exc.errors()]
+        metrics.count_error(422)
         summary = "; ".join(f"{p['field']}: {p['reason']}" for p in problems[:5])
         return problem(422, "invalid_request", summary, problems)
 
     @app.exception_handler(RiskError)
     async def risk_error(request: Request, exc: RiskError) -> JSONResponse:
-        _count(request, exc.status)
-        return problem(exc.status, type(exc).__name__, exc.message)
+        return risk_problem(exc, metrics)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        _count(request, exc.status_code)
-        return problem(exc.status_code, "http_error", str(exc.detail))
+        metrics.count_error(exc.status_code)
+        problems = None
+        if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode: say why, as for 422
+            cause = exc.__cause__
+            reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc.detail)
+            problems = [{"field": WHOLE_BODY, "reason": reason}]
+        # the headers carry what the status needs, e.g. `Allow` with a 405
+        return problem(exc.status_code, "http_error", str(exc.detail), problems, exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        _count(request, 500)
+        metrics.count_error(500)
         return problem(500, "internal_error", "unexpected error; it was logged")
 
 
-def _count(request: Request, status: int) -> None:
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.errors.labels(status=str(status)).inc()
+def _request_problem(error: Mapping[str, Any]) -> dict[str, str]:
+    """One problem of a request FastAPI could not validate, its field as a dotted path inside the body."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":  # loc is ("body", character position): not a field
+        detail = error.get("ctx", {}).get("error", "")
+        return {"field": WHOLE_BODY, "reason": f"not valid JSON: {detail} (character {loc[-1] if loc else 0})"}
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return {"field": ".".join(parts) or WHOLE_BODY, "reason": error.get("msg", "invalid")}

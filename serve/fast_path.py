@@ -2,45 +2,42 @@
 
 Why: measured in process, FastAPI's route machinery (dependency solving, request and
 response objects, the thread-pool hop) cost about 0.5 ms of CPU per request, as much as
-scoring the order. This ASGI layer does the route's steps itself: the key's role, the
-contract validation of the body (pydantic, straight from the JSON bytes), the engine,
-the metrics. Anything it does not answer itself (no or wrong key, a body that breaks
-the contract, another content type) goes on to the FastAPI route with the body
-replayed, so every error answer and the OpenAPI schema stay the route's. Errors the
-engine raises (409, 503) are answered in the route's format.
+scoring the order. This ASGI layer does the route's steps itself, with the route's own
+pieces: the key and its role (serve.auth), the contract validation of the body
+(pydantic, straight from the JSON bytes), the service, the route's response builder.
+Anything it does not answer itself (no or wrong key, a body that breaks the contract,
+another content type) goes on to the FastAPI route with the body replayed, so every
+error answer and the OpenAPI schema stay the route's. Errors the engine raises (409,
+503) are answered by the same builder as the route's handler (serve.errors).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio.to_thread
 from pydantic import ValidationError
-from starlette.datastructures import State
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from risk.contract import Order
 from risk.errors import RiskError
-from serve.auth import KeyRing
-from serve.engine import Scored, ScoringEngine
-from serve.errors import problem
-from serve.metrics import Metrics
+from serve.auth import BEARER_HEADER, KEY_HEADER, key_from
+from serve.errors import risk_problem
+from serve.routes.orders import SCORE_PATH, decision_response
+from serve.service import ScoringService
 
-SCORE_PATH = "/v1/orders/score"
-_ALLOWED = frozenset({"checkout", "admin"})  # the route's CheckoutRole
+_KEY, _BEARER = KEY_HEADER.encode(), BEARER_HEADER.encode()
 
 
 class ScoreFastPath:
-    def __init__(self, app: Any, state: State) -> None:
+    def __init__(self, app: ASGIApp, service: ScoringService) -> None:
         self.app = app
-        self.state = state  # the FastAPI app's state: engine, keys, metrics
+        self.service = service
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != SCORE_PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        key, json_body = _headers(scope["headers"])
-        keys: KeyRing = self.state.keys
-        if not json_body or keys.role_of(key) not in _ALLOWED:
+        api_key, authorization, json_body = _headers(scope["headers"])
+        if not json_body or not self.service.keys.allows("score_orders", key_from(api_key, authorization)):
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
@@ -51,58 +48,34 @@ class ScoreFastPath:
         if order is None or more is not None:
             await self.app(scope, _replay(body, more, receive), send)
             return
-        engine: ScoringEngine = self.state.engine
-        metrics: Metrics = self.state.metrics
         try:
-            if engine.in_process:  # nothing to wait for: a thread hop would only add work
-                scored = engine.score(order)
+            if self.service.in_process:  # nothing to wait for: a thread hop would only add work
+                scored = self.service.score(order)
             else:
-                scored = await anyio.to_thread.run_sync(engine.score, order)
+                scored = await anyio.to_thread.run_sync(self.service.score, order)
         except RiskError as exc:
-            metrics.errors.labels(status=str(exc.status)).inc()
-            await problem(exc.status, type(exc).__name__, exc.message)(scope, receive, send)
+            await risk_problem(exc, self.service.metrics)(scope, receive, send)
             return
-        observe(metrics, scored)
-        payload = scored.json.encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-        if scored.replayed:
-            headers.append((b"idempotent-replay", b"true"))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        await decision_response(scored)(scope, receive, send)
 
 
-def observe(metrics: Metrics, scored: Scored) -> None:
-    """The metrics of one answered scoring request (shared with the FastAPI route)."""
-    decision = scored.decision
-    if scored.replayed:
-        metrics.replays.inc()
-        return
-    metrics.latency.observe((decision.elapsed_ms or 0.0) / 1000)
-    metrics.decisions.labels(decision=decision.decision).inc()
-    metrics.scores.labels(risk="fraud").observe(decision.fraud_score)
-    metrics.scores.labels(risk="regret").observe(decision.regret_score)
-    if decision.degraded:
-        metrics.degraded.inc()
-
-
-def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, bool]:
-    """(the API key presented, whether the body is declared JSON), as serve.auth reads them."""
-    key = bearer = None
+def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str | None, bool]:
+    """(X-API-Key, Authorization, whether the body is declared JSON): the raw values, for serve.auth.key_from."""
+    api_key = authorization = None
     json_body = False
     for name, value in headers:
-        if name == b"x-api-key":
-            key = value.decode("latin-1")
-        elif name == b"authorization":
-            text = value.decode("latin-1")
-            bearer = text[7:].strip() if text.lower().startswith("bearer ") else None
+        if name == _KEY:
+            api_key = value.decode("latin-1")
+        elif name == _BEARER:
+            authorization = value.decode("latin-1")
         elif name == b"content-type":
             json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
-    return key or bearer, json_body
+    return api_key, authorization, json_body
 
 
-async def _read_body(receive: Any) -> tuple[bytes, dict | None]:
+async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
     """The whole body; or what was read and the first non-body message (a disconnect) to hand on."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -112,11 +85,11 @@ async def _read_body(receive: Any) -> tuple[bytes, dict | None]:
             return b"".join(chunks), None
 
 
-def _replay(body: bytes, pending: dict | None, receive: Any) -> Any:
+def _replay(body: bytes, pending: Message | None, receive: Receive) -> Receive:
     """A `receive` giving the route the body already read, then whatever comes next."""
     sent = False
 
-    async def replay() -> dict:
+    async def replay() -> Message:
         nonlocal sent, pending
         if not sent:
             sent = True
@@ -127,3 +100,4 @@ def _replay(body: bytes, pending: dict | None, receive: Any) -> Any:
         return await receive()
 
     return replay
+

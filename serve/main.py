@@ -1,4 +1,4 @@
-"""The FastAPI app: wiring only (settings, engine, routes, errors, limits, background jobs)."""
+"""The FastAPI app: wiring only (settings, service, routes, errors, limits, background jobs)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from serve.limits import BodyLimit
 from serve.metrics import Metrics
 from serve.routes import ops, orders, outcomes
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
+from serve.service import ScoringService
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -26,6 +27,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     metrics.set_model(engine.model_version)
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
+    service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,14 +49,11 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         version="1",
         lifespan=lifespan,
     )
-    app.state.engine = engine
-    app.state.metrics = metrics
-    app.state.keys = KeyRing(api_keys(settings))
-    app.state.reloader = reloader
-    errors.install(app)
+    app.state.service = service  # read by serve.deps.get_service only
+    errors.install(app, metrics)
     for router in (orders.router, outcomes.router, ops.router):
         app.include_router(router)
     if settings.fast_path:
-        app.add_middleware(ScoreFastPath, state=app.state)
+        app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first
     return app

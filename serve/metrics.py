@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from typing import TYPE_CHECKING
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from serve.engine import Scored
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+TEXT_FORMAT = CONTENT_TYPE_LATEST  # Prometheus' text exposition format (text/plain with a version)
 
 
 class Metrics:
@@ -26,3 +32,23 @@ class Metrics:
     def set_model(self, version: str) -> None:
         self.model.clear()
         self.model.labels(version=version).set(1)
+
+    def observe(self, scored: Scored) -> None:
+        """One answered scoring request."""
+        decision = scored.decision
+        if scored.replayed:
+            self.replays.inc()
+            return
+        self.latency.observe((decision.elapsed_ms or 0.0) / 1000)
+        self.decisions.labels(decision=decision.decision).inc()
+        self.scores.labels(risk="fraud").observe(decision.fraud_score)
+        self.scores.labels(risk="regret").observe(decision.regret_score)
+        if decision.degraded:
+            self.degraded.inc()
+
+    def count_error(self, status: int) -> None:
+        self.errors.labels(status=str(status)).inc()
+
+    def exposition(self) -> bytes:
+        """Every metric in the text format (TEXT_FORMAT)."""
+        return bytes(generate_latest(self.registry))

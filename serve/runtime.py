@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
-from risk.errors import DataError, InvalidInput
-from serve.config import Settings
-from serve.decision_log import open_decision_log
+from risk.errors import InvalidInput
+from serve.config import Role, Settings
+from serve.decision_log import _redacted, open_decision_log  # merge: risk.urls.redacted_url (r10-declog)
 from serve.engine import ScoringEngine
 
 log = logging.getLogger("risk.serve")
@@ -41,7 +41,7 @@ def open_state(settings: Settings) -> FeatureState:
         from features.state.redis_state import RedisState
 
         return RedisState(url=settings.redis_url, timeout_s=settings.state_timeout_s)
-    snapshot = settings.data_dir / "state.pkl"
+    snapshot = settings.snapshot_path
     if snapshot.exists():
         log.info("restoring feature state from %s", snapshot)
         return EmbeddedState.load(snapshot)
@@ -56,11 +56,28 @@ def build_engine(settings: Settings) -> ScoringEngine:
     bundle = load_bundle(model_path(settings))
     shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    decisions = open_decision_log(settings.database_url, settings.data_dir / "decisions.sqlite")
+    decisions = open_decision_log(settings.database_url, settings.sqlite_path)
     engine = ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
     if engine.state.persists_by_snapshot:
-        catch_up_from_log(engine, settings.data_dir / "state.pkl")
+        catch_up_from_log(engine, settings.snapshot_path)
     return engine
+
+
+def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
+    """What a starting service serves: the model (version, path) and its backends, URLs without credentials."""
+    source = f" (registry {settings.registry}: the promoted model, reloaded on promote)" if (
+        settings.model_dir is None and settings.registry is not None) else ""
+    lines = [f"model: {engine.model_version} from {model_path(settings)}{source}"]
+    if settings.shadow_model_dir is not None:
+        lines.append(f"shadow model: {settings.shadow_model_dir} (scored and logged, never answering)")
+    lines.append("feature state: " + (f"Redis at {_redacted(settings.redis_url)}" if settings.redis_url
+                                     else f"embedded, snapshots in {settings.snapshot_path}"))
+    url = settings.database_url
+    if url and url.startswith("postgres"):
+        lines.append(f"decision log: PostgreSQL at {_redacted(url)}")
+    else:
+        lines.append(f"decision log: SQLite at {_redacted(url) if url else settings.sqlite_path}")
+    return lines
 
 
 def catch_up_from_log(engine: ScoringEngine, snapshot: Path) -> None:
@@ -74,14 +91,9 @@ def catch_up_from_log(engine: ScoringEngine, snapshot: Path) -> None:
         log.info("feature state caught up from the decision log: %d orders, %d outcomes", applied, fed)
 
 
-def api_keys(settings: Settings) -> dict[str, str]:
+def api_keys(settings: Settings) -> dict[str, Role]:
     """Keys from the environment and the keys file; none at all means one generated admin key, printed once."""
-    keys = dict(settings.api_keys)
-    if settings.api_keys_file is not None:
-        try:
-            keys.update(json.loads(settings.api_keys_file.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"{settings.api_keys_file}: cannot read API keys ({exc})") from None
+    keys = settings.all_api_keys()
     if not keys:
         generated = secrets.token_urlsafe(24)
         keys[generated] = "admin"
@@ -92,7 +104,8 @@ def api_keys(settings: Settings) -> dict[str, str]:
 class Reloader:
     """Loads a newly promoted model in the background; a broken one is logged and the old one kept."""
 
-    def __init__(self, engine: ScoringEngine, settings: Settings, on_change=None) -> None:  # noqa: ANN001
+    def __init__(self, engine: ScoringEngine, settings: Settings,
+                 on_change: Callable[[str], None] | None = None) -> None:
         self.engine, self.settings, self.on_change = engine, settings, on_change
         self.stop = threading.Event()
 
@@ -122,7 +135,7 @@ class Snapshotter:
     """
 
     def __init__(self, engine: ScoringEngine, settings: Settings) -> None:
-        self.engine, self.path = engine, settings.data_dir / "state.pkl"
+        self.engine, self.path = engine, settings.snapshot_path
         self.interval = settings.snapshot_interval_s
         self.stop = threading.Event()
 

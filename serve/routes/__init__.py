@@ -1,1 +1,1 @@
-"""HTTP routes, one module per resource; handlers validate, call the engine, return."""
+"""HTTP routes, one module per resource; a handler validates, calls one method of the service, returns."""

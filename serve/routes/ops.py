@@ -2,47 +2,51 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from typing import Literal
 
-from serve.deps import AdminRole, EngineDep, MetricsDep
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from serve.deps import ReloadRole, ServiceDep
+from serve.errors import documented
+from serve.metrics import TEXT_FORMAT
+from serve.service import Readiness
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz() -> dict:
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class ModelReloaded(BaseModel):
+    model_version: str
+
+
+@router.get("/healthz", response_model=Health)
+def check_health() -> Health:
     """The process is up."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz")
-def readyz(engine: EngineDep) -> JSONResponse:
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "Not ready: the decision log does not answer"}})
+def check_readiness(service: ServiceDep) -> JSONResponse:
     """Ready to score: a model is loaded and the decision log answers (the feature state may be degraded)."""
-    checks = {"model": engine.model_version, "decision_log": engine.decisions.ping(),
-              "feature_state": _state_ok(engine)}
-    ready = bool(checks["decision_log"])
-    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+    readiness = service.readiness()
+    return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
 
-def _state_ok(engine) -> bool:  # noqa: ANN001
-    try:
-        engine.state.order("__readyz__")
-        return True
-    except Exception:
-        return False
-
-
-@router.get("/metrics")
-def metrics(metrics: MetricsDep) -> Response:
+@router.get("/metrics", response_class=Response,
+            responses={200: {"description": "Prometheus metrics, text exposition format",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def read_metrics(service: ServiceDep) -> Response:
     """Prometheus metrics."""
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(service.metrics_text(), media_type=TEXT_FORMAT)
 
 
-@router.post("/v1/admin/reload")
-def reload_model(request: Request, engine: EngineDep, metrics: MetricsDep, _: AdminRole) -> dict:
+@router.post("/v1/admin/reload", response_model=ModelReloaded, responses=documented(401, 403))
+def reload_model(service: ServiceDep, _: ReloadRole) -> ModelReloaded:
     """Load the promoted model (or the model directory again) without a restart."""
-    version = request.app.state.reloader.reload_now()
-    metrics.set_model(engine.model_version)
-    return {"model_version": version}
+    return ModelReloaded(model_version=service.reload_model())

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from risk.contract import Outcome
-from serve.deps import CheckoutRole, EngineDep
+from serve.deps import OutcomesRole, ServiceDep
+from serve.errors import documented
 
-router = APIRouter(prefix="/v1", tags=["outcomes"])
+router = APIRouter(tags=["outcomes"])
 
 
 class OutcomeBatch(BaseModel):
@@ -20,10 +21,8 @@ class OutcomesStored(BaseModel):
     stored: int  # new ones; an outcome sent twice is stored once
 
 
-@router.post("/outcomes", response_model=OutcomesStored, responses={
-    401: {"description": "Missing or unknown API key"}, 403: {"description": "Role may not send outcomes"},
-    422: {"description": "The body breaks the data contract"}})
-def record_outcomes(body: Outcome | OutcomeBatch, engine: EngineDep, _: CheckoutRole) -> OutcomesStored:
+@router.post("/v1/outcomes", response_model=OutcomesStored, responses=documented(400, 401, 403, 413, 422))
+def record_outcomes(body: Outcome | OutcomeBatch, service: ServiceDep, _: OutcomesRole) -> OutcomesStored:
     """Record one outcome, or a batch as {"outcomes": [...]}; stored durably before the answer."""
     outcomes = body.outcomes if isinstance(body, OutcomeBatch) else [body]
-    return OutcomesStored(received=len(outcomes), stored=engine.record_outcomes(outcomes))
+    return OutcomesStored(received=len(outcomes), stored=service.record_outcomes(outcomes))

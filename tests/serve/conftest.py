@@ -19,10 +19,11 @@ from serve.main import create_app
 from training.simulator import simulate
 from training.train import TrainConfig, train
 
-KEYS = {"checkout-key-1": "checkout", "analyst-key-1": "analyst", "admin-key-0001": "admin"}
+ADMIN_KEY = "admin-key-0001"
+KEYS = {"checkout-key-1": "checkout", "analyst-key-1": "analyst", ADMIN_KEY: "admin"}
 CHECKOUT = {"X-API-Key": "checkout-key-1"}
 ANALYST = {"X-API-Key": "analyst-key-1"}
-ADMIN = {"Authorization": "Bearer admin-key-0001"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def train_model(path: Path, seed: int) -> Path:

@@ -44,7 +44,7 @@ def test_same_order_twice_returns_the_stored_decision_and_counts_once(client):
     later = client.post("/v1/orders/score", json=make_order(order_id="next", created_at="2026-11-24T10:20:00Z"),
                         headers=CHECKOUT)
     assert later.status_code == 200
-    engine = client.app.state.engine
+    engine = client.app.state.service.engine
     (sums,), _, _ = engine.state.fetch([("orders:card:card_fp_33aa", 10**18, False)], [])
     assert sums[0] == 2  # the example order once, then "next"; the replay changed nothing
 
@@ -108,9 +108,12 @@ def test_bad_json_and_huge_bodies_are_4xx(client):
     json_headers = {**CHECKOUT, "content-type": "application/json"}
     bad = client.post("/v1/orders/score", content=b"{not json", headers=json_headers)
     assert bad.status_code == 422
+    assert bad.json()["problems"] == [{"field": "(body)", "reason": "not valid JSON: Expecting property name "
+                                                                      "enclosed in double quotes (character 1)"}]
     huge = json.dumps(make_order(padding="x" * 200_000))
     response = client.post("/v1/orders/score", content=huge, headers={**CHECKOUT, "content-type": "application/json"})
     assert response.status_code == 413
+    assert response.json()["problems"] == [{"field": "(body)", "reason": "request body over 65536 bytes"}]
 
 
 def test_health_readiness_and_metrics(client):
@@ -145,7 +148,7 @@ def test_model_reload_under_concurrent_requests_fails_no_request(model_dir, othe
     live = tmp_path / "live_model"
     shutil.copytree(model_dir, live)
     with make_client(live, tmp_path) as client:
-        before = client.app.state.engine.model_version
+        before = client.app.state.service.engine.model_version
         statuses, stop = [], threading.Event()
 
         def hammer(worker: int) -> None:
@@ -168,13 +171,47 @@ def test_model_reload_under_concurrent_requests_fails_no_request(model_dir, othe
             thread.join()
         assert reload.status_code == 200 and reload.json()["model_version"] != before
         assert statuses and set(statuses) == {200}
-        assert client.app.state.engine.model_version == reload.json()["model_version"]
+        assert client.app.state.service.engine.model_version == reload.json()["model_version"]
 
 
 def test_openapi_documents_the_errors(client):
     schema = client.get("/openapi.json").json()
     score = schema["paths"]["/v1/orders/score"]["post"]
-    assert {"401", "403", "409", "422"} <= set(score["responses"])
+    assert {"400", "401", "403", "409", "413", "422"} <= set(score["responses"])
+    malformed = score["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert "problems" in schema["components"]["schemas"][malformed]["required"]
+
+
+def test_openapi_declares_the_api_key_schemes_and_the_routes_needing_a_key_use_them(client):
+    schema = client.get("/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                                 "description": schemes["ApiKey"]["description"]}
+    assert schemes["Bearer"]["type"] == "http" and schemes["Bearer"]["scheme"] == "bearer"
+    secured = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method, operation in
+               item.items() if operation.get("security") == [{"ApiKey": []}, {"Bearer": []}]}
+    assert secured == {"POST /v1/orders/score", "POST /v1/outcomes", "GET /v1/decisions/{order_id}",
+                       "POST /v1/admin/reload"}
+
+
+def test_metrics_are_declared_as_the_text_they_are(client):
+    declared = client.get("/openapi.json").json()["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(declared) == ["text/plain"]
+    assert client.get("/metrics").headers["content-type"].startswith("text/plain")
+
+
+def test_an_undeclared_method_gets_405_with_allow(client):
+    response = client.get("/v1/orders/score", headers=CHECKOUT)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.json()["error"] == "http_error"
+
+
+def test_a_body_that_is_not_utf8_gets_400_with_problems(client):
+    response = client.post("/v1/orders/score", content=b"\x80{}", headers={**CHECKOUT,
+                                                                           "content-type": "application/json"})
+    assert response.status_code == 400
+    (problem,) = response.json()["problems"]
+    assert problem["field"] == "(body)" and "UnicodeDecodeError" in problem["reason"]
 
 
 def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
@@ -197,7 +234,7 @@ def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
         order = make_order(order_id="r9", created_at="2026-11-24T10:30:00Z")
         decision = second.post("/v1/orders/score", json=order, headers=CHECKOUT)
         assert decision.status_code == 200
-        state = second.app.state.engine.state
+        state = second.app.state.service.engine.state
         (orders, labels), _, _ = state.fetch([("orders:card:card_fp_33aa", 10**18, False),
                                               ("labels:card:card_fp_33aa", 10**18, True)], [])
         assert orders[0] == 4 and labels[0] == 1  # three replayed orders + r9, and the fraud report once

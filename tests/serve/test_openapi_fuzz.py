@@ -1,29 +1,74 @@
-"""Property-based run over the OpenAPI schema: whatever the body, no answer is a 5xx."""
+"""Property-based runs over the OpenAPI schema: the service answers as its schema says.
+
+Every operation goes through schemathesis' examples, coverage and fuzzing phases, with
+requests that fit the schema (positive) and requests that break it (negative), under
+schemathesis' built-in checks: no 5xx, only documented status codes, content types and
+headers, bodies that match their declared schema, `Allow` on 405 for undeclared methods,
+401 for a missing or invalid key. max_examples bounds the run to a few seconds per
+operation on two cores.
+
+The phases run through `create_test`, what schemathesis' own pytest integration calls:
+its fixture-based loader (`schemathesis.pytest.from_fixture`) fails under pytest 9 and
+the app needs the session's trained model, so the schema cannot be loaded at import.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
+from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
-from tests.serve.conftest import ADMIN, make_client
+from tests.serve.conftest import ADMIN_KEY, make_client
+
+BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+CONFIG = {
+    "auth": {"openapi": {"Bearer": {"bearer": ADMIN_KEY}}},
+    # 413 rejects too: a batch of outcomes over the body limit is refused before validation
+    "checks": {"negative_data_rejection": {"expected-statuses": [
+        "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]}},
+}
+# What the data contract's schema must say for these to pass is risk/contract.py's (see the xfail below)
+CONTRACT_CHECKS = [positive_data_acceptance, negative_data_rejection]
 
 
-def test_no_request_to_any_operation_gets_a_server_error(model_dir, tmp_path):
+@pytest.fixture
+def api_schema(model_dir, tmp_path):
     client = make_client(model_dir, tmp_path)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
-    checked = []
+    return schemathesis.openapi.from_asgi("/openapi.json", client.app, config=SchemathesisConfig.from_dict(CONFIG))
+
+
+def run_all_phases(schema, check: Callable, paths: set[str] | None = None) -> list[str]:
+    """`check(case)` on every generated case of every operation (of `paths`); the operations run."""
+    ran = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        cases = operation.as_strategy(generation_mode=GenerationMode.POSITIVE) | operation.as_strategy(
-            generation_mode=GenerationMode.NEGATIVE)  # bodies that fit the schema, and bodies that break it
+        if paths is not None and operation.path not in paths:
+            continue
+        test = create_test(operation=operation, test_func=check, config=HypothesisTestConfig(
+            project=schema.config, modes=list(HypothesisTestMode), settings=BOUNDED))
+        test()
+        ran.append(f"{operation.method.upper()} {operation.path}")
+    return ran
 
-        @given(case=cases)
-        @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def no_server_error(case) -> None:  # noqa: ANN001
-            response = case.call(headers=ADMIN)
-            assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text}"
 
-        no_server_error()
-        checked.append(f"{operation.method.upper()} {operation.path}")
-    assert "POST /v1/orders/score" in checked and "POST /v1/outcomes" in checked
+def test_every_answer_conforms_to_the_schema(api_schema):
+    def check(case) -> None:
+        case.call_and_validate(excluded_checks=CONTRACT_CHECKS)
+
+    ran = run_all_phases(api_schema, check)
+    assert {"POST /v1/orders/score", "POST /v1/outcomes", "GET /metrics", "POST /v1/admin/reload"} <= set(ran)
+
+
+@pytest.mark.xfail(reason="the contract's schema says less than the models enforce (currency, country codes, IP "
+                          "addresses, integral floats, numbers as times): risk/contract.py, in another branch",
+                   strict=False)
+def test_requests_are_accepted_exactly_when_they_fit_the_schema(api_schema):
+    def check(case) -> None:
+        case.call_and_validate(checks=CONTRACT_CHECKS)
+
+    run_all_phases(api_schema, check, paths={"/v1/orders/score", "/v1/outcomes"})
