@@ -26,12 +26,13 @@ from features.state import FeatureState, StateUnavailable
 from models.bundle import ModelBundle
 from models.explain import PathExplainer
 from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
-from risk.contract import Decision, Order, Outcome, Reason
+from risk.contract import Decision, Order, Outcome, Reason, Verdict
 from risk.errors import Conflict
+from risk.policy import DECISION_CODES
 from serve.decision_log import DecisionLog
 
 log = logging.getLogger("risk.serve")
-_SEVERITY = {"approve": 0, "review": 1, "decline": 2}
+_SEVERITY = DECISION_CODES  # decision codes rank the decisions from the mildest
 _TOP_REASONS = 3
 
 
@@ -76,7 +77,7 @@ class ScoringEngine:
         state: FeatureState,
         decisions: DecisionLog,
         *,
-        fallback: str = "review",
+        fallback: Verdict = "review",
         shadow: ModelBundle | None = None,
     ) -> None:
         self.loaded = Loaded.of(bundle)
