@@ -99,7 +99,7 @@ MISSING: dict[str, int] = {
 
 def empty_batch(n: int) -> Batch:
     """A batch of `n` orders with every field missing, for generators to fill."""
-    batch = {c.name: np.full(n, MISSING[c.name], dtype=_STORAGE[c.kind][0])
+    batch: Batch = {c.name: np.full(n, MISSING[c.name], dtype=_STORAGE[c.kind][0])
              for c in ORDER_COLUMNS if c.kind is not Kind.ORDER_ID}
     for name, (dtype, missing) in HIDDEN_COLUMNS.items():
         batch[name] = np.full(n, missing, dtype=dtype)
