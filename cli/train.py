@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli.progress import Progress
+from cli.times import parse_time
 from risk.errors import InvalidInput
 from risk.policy import Costs
 
@@ -60,7 +61,6 @@ def load_config(path: Path | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> None:
     from risk.datasets import read_orders, read_outcomes
-    from training.score import parse_time
     from training.train import TrainConfig, train
 
     as_of = parse_time(args.as_of, "--as-of")
