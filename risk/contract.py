@@ -110,11 +110,8 @@ CardBin = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")]
 Time = Annotated[AwareDatetime, BeforeValidator(_text_or_time)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 Flag = Annotated[bool, Field(strict=True)]
-Quantity = Annotated[
-    int,
-    Field(strict=True, ge=1),
-    BeforeValidator(_unknown_is_one, json_schema_input_type=Annotated[int, Field(ge=1)] | None),
-]
+_Items = Annotated[int, Field(strict=True, ge=1)]
+Quantity = Annotated[_Items, BeforeValidator(_unknown_is_one, json_schema_input_type=_Items | None)]
 
 
 class _Part(BaseModel):
