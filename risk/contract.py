@@ -9,6 +9,7 @@ Unknown fields are ignored: the checkout may send more than we know.
 from __future__ import annotations
 
 import ipaddress
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from pydantic.fields import FieldInfo
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 CURRENCY_CODES = frozenset(c.alpha_3 for c in pycountry.currencies)
 MAX_ID_LENGTH = 128
+RFC3339_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+"""An RFC 3339 time with its timezone (the space RFC 3339 allows in place of `T` included)."""
 
 # ---- the contract's enumerations --------------------------------------------------------
 # Each set of allowed values is typed once, as the Literal the models use; the tuples
@@ -76,9 +79,21 @@ def _ip(text: str) -> str:
 
 
 def _text_or_time(value: Any) -> Any:
-    """Times come as RFC 3339 text; pydantic would also read a number as Unix seconds."""
-    if isinstance(value, int | float):
-        raise ValueError("a time must be an RFC 3339 string with a timezone")
+    """Times come as RFC 3339 text (or as datetimes, from data sets).
+
+    pydantic alone would also read a number or a string of digits as Unix seconds, and
+    accept `+0100` offsets or a time without seconds, none of which the schema's
+    `date-time` allows.
+    """
+    if isinstance(value, int | float) or (isinstance(value, str) and not RFC3339_TIME.match(value)):
+        raise ValueError("not an RFC 3339 time with a timezone, e.g. 2026-11-24T10:15:02Z")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (JSON Schema counts it so); 3.5 and "3" stay invalid."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -108,9 +123,9 @@ IpAddress = Annotated[
 ]
 CardBin = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")]
 Time = Annotated[AwareDatetime, BeforeValidator(_text_or_time)]
-Count = Annotated[int, Field(strict=True, ge=0)]
+Count = Annotated[int, Field(strict=True, ge=0), BeforeValidator(_whole)]
 Flag = Annotated[bool, Field(strict=True)]
-_Items = Annotated[int, Field(strict=True, ge=1)]
+_Items = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_whole)]
 Quantity = Annotated[_Items, BeforeValidator(_unknown_is_one, json_schema_input_type=_Items | None)]
 
 
@@ -177,7 +192,7 @@ class Order(_Part):
 
     order_id: Id
     created_at: Time
-    amount: Annotated[int, Field(strict=True, gt=0)]
+    amount: Annotated[int, Field(strict=True, gt=0), BeforeValidator(_whole)]
     currency: Currency
     quantity: Quantity = 1
     buyer: Buyer
