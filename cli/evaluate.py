@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from cli.progress import Progress
+from cli.times import parse_time
 from risk.errors import InvalidInput
-
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,16 +64,6 @@ def run(args: argparse.Namespace) -> None:
                  extra=extra)
     print(summary_table(ours, baseline))
     progress(f"wrote {out / 'metrics.json'} and {out / 'report.html'}")
-
-
-def parse_time(text: str, option: str) -> pd.Timestamp:
-    """An RFC 3339 time with a timezone, as a UTC timestamp; anything else is invalid input."""
-    if not _RFC3339.match(text.strip()):
-        raise InvalidInput(f"{option} {text!r}: not an RFC 3339 time with a timezone, e.g. 2026-03-01T00:00:00Z")
-    try:
-        return pd.Timestamp(text.strip()).tz_convert("UTC")
-    except ValueError as exc:
-        raise InvalidInput(f"{option} {text!r}: {exc}") from None
 
 
 def _make_folder(out: Path) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli.progress import Progress
+from cli.times import parse_time
 from risk.errors import InvalidInput
 
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from models.bundle import load_bundle
     from risk.datasets import read_orders, read_outcomes
-    from training.score import parse_time, score_period
+    from training.score import score_period
 
     start = parse_time(args.start, "--from")
     end = parse_time(args.end, "--to") if args.end else None

@@ -6,10 +6,18 @@ import argparse
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cli.progress import Progress
+from cli.times import parse_time
 from risk.errors import InvalidInput
 from risk.policy import Costs
+
+if TYPE_CHECKING:  # the heavy modules load only when a command runs, so `risk --help` stays quick
+    import pandas as pd
+
+    from models.bundle import ModelBundle
+    from training.train import TrainConfig, TrainResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def load_config(path: Path | None) -> dict:
+def load_config(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
@@ -53,7 +61,6 @@ def load_config(path: Path | None) -> dict:
 
 def run(args: argparse.Namespace) -> None:
     from risk.datasets import read_orders, read_outcomes
-    from training.score import parse_time
     from training.train import TrainConfig, train
 
     as_of = parse_time(args.as_of, "--as-of")
@@ -82,7 +89,9 @@ def run(args: argparse.Namespace) -> None:
     print(summary(bundle))
 
 
-def write_training_report(result, orders, outcomes, config, path: Path) -> None:  # noqa: ANN001
+def write_training_report(
+    result: TrainResult, orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, path: Path
+) -> None:
     """The validation slice's evaluation, with feature importance, as an HTML page."""
     from training.evaluate import evaluate
     from training.report import write_report
@@ -97,7 +106,8 @@ def write_training_report(result, orders, outcomes, config, path: Path) -> None:
                         "policy": json.dumps(result.bundle.policy.to_dict())})
 
 
-def summary(bundle) -> str:  # noqa: ANN001
+def summary(bundle: ModelBundle) -> str:
+    """The trained models' validation metrics and the policy's expected effect, for the terminal."""
     lines = [f"model {bundle.version}", f"{'risk':<8} {'AUC':>7} {'AP':>7} {'Brier':>8} {'pos/n':>14}"]
     for risk, m in bundle.metadata["metrics"].items():
         lines.append(f"{risk:<8} {m['roc_auc']:7.4f} {m['average_precision']:7.4f} {m['brier']:8.5f} "

@@ -16,13 +16,16 @@ from typing import Any
 
 from features import ops
 from features.definition import Sentence
+from risk.contract import CHANNELS as CONTRACT_CHANNELS
+from risk.contract import FUNDING_KINDS
 
 Row = Mapping[str, Any]
 DAY_SECONDS = 86400.0
 
 CATEGORIES = ops.Vocabulary(("apparel", "beauty", "digital", "electronics", "gift_card", "home", "sports", "toys"))
-CHANNELS = ops.Vocabulary(("app", "web"))
-FUNDING = ops.Vocabulary(("credit", "debit", "prepaid", "unknown"))
+# Codes are model inputs: a vocabulary keeps the contract's order, and new words go last.
+CHANNELS = ops.Vocabulary(CONTRACT_CHANNELS)
+FUNDING = ops.Vocabulary(FUNDING_KINDS)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -17,13 +17,10 @@ from features.catalog import FEATURE_NAMES
 from features.sentences import sentence
 from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE
-from risk.contract import Decision, Reason
+from risk.contract import Decision, Reason, Verdict
 from risk.policy import DECISION_CODES
 
 log = logging.getLogger("risk.models")
-Verdict = Literal["approve", "review", "decline"]
-"""The contract's `Decision.decision`. Bridge until r10-contract lands: it declares this once as
-`risk.contract.Verdict` (and `Policy.decide` returns it); then import that one instead."""
 TOP_REASONS = 3
 """Flagged orders are explained by at most this many features (those that pushed the score up)."""
 

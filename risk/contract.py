@@ -9,6 +9,7 @@ Unknown fields are ignored: the checkout may send more than we know.
 from __future__ import annotations
 
 import ipaddress
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -20,23 +21,41 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
 )
+from pydantic.fields import FieldInfo
 
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 CURRENCY_CODES = frozenset(c.alpha_3 for c in pycountry.currencies)
-
-FUNDING_KINDS = ("credit", "debit", "prepaid", "unknown")
-CHANNELS = ("app", "web")
-OUTCOME_KINDS = ("fraud_chargeback", "confirmed_fraud", "dispute", "refund", "confirmed_legit")
-OUTCOME_SOURCES = ("processor", "analyst", "buyer", "seller")
-FRAUD_KINDS = frozenset({"fraud_chargeback", "confirmed_fraud"})
-REGRET_KINDS = frozenset({"dispute", "refund"})
-DECISIONS = ("approve", "review", "decline")
 MAX_ID_LENGTH = 128
+RFC3339_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+"""An RFC 3339 time with its timezone (the space RFC 3339 allows in place of `T` included)."""
+
+# ---- the contract's enumerations --------------------------------------------------------
+# Each set of allowed values is typed once, as the Literal the models use; the tuples
+# are read off the Literal, in its order (the simulator and the features code values
+# by their position, so the order is part of the declaration).
+
+Funding = Literal["credit", "debit", "prepaid", "unknown"]
+Channel = Literal["app", "web"]
+FraudKind = Literal["fraud_chargeback", "confirmed_fraud"]
+RegretKind = Literal["dispute", "refund"]
+OutcomeKind = Literal[FraudKind, RegretKind, Literal["confirmed_legit"]]
+OutcomeSource = Literal["processor", "analyst", "buyer", "seller"]
+Verdict = Literal["approve", "review", "decline"]
+"""A decision's value, from the mildest to the most severe."""
+
+FUNDING_KINDS: tuple[Funding, ...] = typing.get_args(Funding)
+CHANNELS: tuple[Channel, ...] = typing.get_args(Channel)
+OUTCOME_KINDS: tuple[OutcomeKind, ...] = typing.get_args(OutcomeKind)
+OUTCOME_SOURCES: tuple[OutcomeSource, ...] = typing.get_args(OutcomeSource)
+FRAUD_KINDS: frozenset[FraudKind] = frozenset(typing.get_args(FraudKind))
+REGRET_KINDS: frozenset[RegretKind] = frozenset(typing.get_args(RegretKind))
+DECISIONS: tuple[Verdict, ...] = typing.get_args(Verdict)
 
 
 def _country(code: str) -> str:
@@ -59,14 +78,55 @@ def _ip(text: str) -> str:
     return text
 
 
+def _text_or_time(value: Any) -> Any:
+    """Times come as RFC 3339 text (or as datetimes, from data sets).
+
+    pydantic alone would also read a number or a string of digits as Unix seconds, and
+    accept `+0100` offsets or a time without seconds, none of which the schema's
+    `date-time` allows.
+    """
+    if isinstance(value, int | float) or (isinstance(value, str) and not RFC3339_TIME.match(value)):
+        raise ValueError("not an RFC 3339 time with a timezone, e.g. 2026-11-24T10:15:02Z")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (JSON Schema counts it so); 3.5 and "3" stay invalid."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _unknown_is_one(value: Any) -> Any:
+    """`null` means unknown, and an unknown quantity is the contract's default of one item."""
+    return 1 if value is None else value
+
+
+# The validators give one-line reasons (a 250-value enum error would not); the JSON
+# schema extras say the same sets, so a client generating orders from the OpenAPI
+# schema only sends what the validators accept.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
-Country = Annotated[str, AfterValidator(_country)]
-Currency = Annotated[str, AfterValidator(_currency)]
-IpAddress = Annotated[str, AfterValidator(_ip)]
+Country = Annotated[
+    str,
+    AfterValidator(_country),
+    Field(json_schema_extra={"enum": sorted(COUNTRY_CODES), "description": "ISO 3166-1 alpha-2 country code"}),
+]
+Currency = Annotated[
+    str,
+    AfterValidator(_currency),
+    Field(json_schema_extra={"enum": sorted(CURRENCY_CODES), "description": "ISO 4217 currency code"}),
+]
+IpAddress = Annotated[
+    str,
+    AfterValidator(_ip),
+    Field(json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
+]
 CardBin = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")]
-Time = AwareDatetime
-Count = Annotated[int, Field(strict=True, ge=0)]
+Time = Annotated[AwareDatetime, BeforeValidator(_text_or_time)]
+Count = Annotated[int, Field(strict=True, ge=0), BeforeValidator(_whole)]
 Flag = Annotated[bool, Field(strict=True)]
+_Items = Annotated[int, Field(strict=True, ge=1), BeforeValidator(_whole)]
+Quantity = Annotated[_Items, BeforeValidator(_unknown_is_one, json_schema_input_type=_Items | None)]
 
 
 class _Part(BaseModel):
@@ -109,7 +169,7 @@ class Session(_Part):
     device_id: Id | None = None
     ip: IpAddress | None = None
     ip_country: Country | None = None
-    channel: Literal["app", "web"] | None = None
+    channel: Channel | None = None
     post_viewed_at: Time | None = None
 
 
@@ -117,7 +177,7 @@ class Payment(_Part):
     card_fingerprint: Id
     card_bin: CardBin | None = None
     card_country: Country | None = None
-    funding: Literal["credit", "debit", "prepaid", "unknown"] | None = None
+    funding: Funding | None = None
     wallet: str | None = None
 
 
@@ -132,9 +192,9 @@ class Order(_Part):
 
     order_id: Id
     created_at: Time
-    amount: Annotated[int, Field(strict=True, gt=0)]
+    amount: Annotated[int, Field(strict=True, gt=0), BeforeValidator(_whole)]
     currency: Currency
-    quantity: Annotated[int, Field(strict=True, ge=1)] = 1
+    quantity: Quantity = 1
     buyer: Buyer
     seller: Seller
     post: Post | None = None
@@ -147,9 +207,9 @@ class Outcome(_Part):
     """What is learned about an order later; `reported_at` is when the label exists."""
 
     order_id: Id
-    kind: Literal["fraud_chargeback", "confirmed_fraud", "dispute", "refund", "confirmed_legit"]
+    kind: OutcomeKind
     reported_at: Time
-    source: Literal["processor", "analyst", "buyer", "seller"] | None = None
+    source: OutcomeSource | None = None
 
 
 class Reason(BaseModel):
@@ -166,7 +226,7 @@ class RuleMatch(BaseModel):
     """An analyst rule that matched the order."""
 
     rule_id: str
-    action: Literal["approve", "review", "decline"] | None = None
+    action: Verdict | None = None
     description: str | None = None
 
 
@@ -174,7 +234,7 @@ class Decision(BaseModel):
     """The answer to an order."""
 
     order_id: str
-    decision: Literal["approve", "review", "decline"]
+    decision: Verdict
     fraud_score: Annotated[float, Field(ge=0.0, le=1.0)]
     regret_score: Annotated[float, Field(ge=0.0, le=1.0)]
     reasons: list[Reason] = []
@@ -209,48 +269,53 @@ def _kind_of(annotation: Any) -> ColumnKind:
     return "str"
 
 
-def _sections() -> dict[str, type[_Part]]:
-    sections = {}
-    for name, field in Order.model_fields.items():
-        annotation = field.annotation
-        args = typing.get_args(annotation) or (annotation,)
-        for arg in args:
-            if isinstance(arg, type) and issubclass(arg, _Part):
-                sections[name] = arg
-    return sections
+def _section_of(field: FieldInfo) -> type[_Part] | None:
+    """The nested model a field holds (`buyer`, `post`, ...), or None for a plain value."""
+    for arg in typing.get_args(field.annotation) or (field.annotation,):
+        if isinstance(arg, type) and issubclass(arg, _Part):
+            return arg
+    return None
 
 
-SECTIONS: dict[str, type[_Part]] = _sections()
-OPTIONAL_SECTIONS = frozenset(
-    name for name, field in Order.model_fields.items() if name in SECTIONS and not field.is_required()
-)
+class FlatField(typing.NamedTuple):
+    """One flat column of a model: its field (type and constraints) and whether every row needs it."""
+
+    info: FieldInfo
+    required: bool
 
 
-def _order_columns() -> dict[str, ColumnKind]:
-    columns: dict[str, ColumnKind] = {}
-    for name, field in Order.model_fields.items():
-        if name in SECTIONS:
-            for sub, subfield in SECTIONS[name].model_fields.items():
-                columns[f"{name}_{sub}"] = _kind_of(subfield.annotation)
-        else:
-            columns[name] = _kind_of(field.annotation)
-    return columns
+def flat_fields(model: type[BaseModel]) -> dict[str, FlatField]:
+    """The model's fields as flat columns (`section_field`), in declaration order.
+
+    A column is required when its field has no default and so does its section:
+    `post.post_id` is required only when a post is present, so not as a column.
+    """
+    fields: dict[str, FlatField] = {}
+    for name, field in model.model_fields.items():
+        section = _section_of(field)
+        if section is None:
+            fields[name] = FlatField(field, field.is_required())
+            continue
+        for sub, subfield in section.model_fields.items():
+            fields[f"{name}_{sub}"] = FlatField(subfield, field.is_required() and subfield.is_required())
+    return fields
 
 
-ORDER_COLUMNS: dict[str, ColumnKind] = _order_columns()
+SECTIONS: dict[str, type[_Part]] = {
+    name: section for name, field in Order.model_fields.items() if (section := _section_of(field)) is not None
+}
+OPTIONAL_SECTIONS = frozenset(name for name in SECTIONS if not Order.model_fields[name].is_required())
+
+ORDER_COLUMNS: dict[str, ColumnKind] = {
+    column: _kind_of(field.info.annotation) for column, field in flat_fields(Order).items()
+}
 """Every flat order column, in contract order, with its storage kind."""
 
-REQUIRED_ORDER_COLUMNS = (
-    "order_id",
-    "created_at",
-    "amount",
-    "currency",
-    "buyer_account_id",
-    "seller_account_id",
-    "payment_card_fingerprint",
-)
-OUTCOME_COLUMNS: dict[str, ColumnKind] = {name: _kind_of(f.annotation) for name, f in Outcome.model_fields.items()}
-REQUIRED_OUTCOME_COLUMNS = ("order_id", "kind", "reported_at")
+REQUIRED_ORDER_COLUMNS: tuple[str, ...] = tuple(c for c, field in flat_fields(Order).items() if field.required)
+OUTCOME_COLUMNS: dict[str, ColumnKind] = {
+    column: _kind_of(field.info.annotation) for column, field in flat_fields(Outcome).items()
+}
+REQUIRED_OUTCOME_COLUMNS: tuple[str, ...] = tuple(c for c, field in flat_fields(Outcome).items() if field.required)
 
 
 def flatten(order: Order) -> dict[str, Any]:

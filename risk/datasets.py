@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
 from risk.contract import (
     MAX_ID_LENGTH,
@@ -25,10 +25,10 @@ from risk.contract import (
     OUTCOME_COLUMNS,
     REQUIRED_ORDER_COLUMNS,
     REQUIRED_OUTCOME_COLUMNS,
-    SECTIONS,
     ColumnKind,
     Order,
     Outcome,
+    flat_fields,
 )
 from risk.errors import DataError
 
@@ -45,17 +45,14 @@ class _Table(typing.NamedTuple):
     id_columns: frozenset[str]
 
 
-def _field_types(model: type[Any], prefix: str = "") -> dict[str, Any]:
+def _field_types(model: type[BaseModel]) -> dict[str, Any]:
     """Each flat column's full annotation (constraints included), read off the models."""
     types: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        if not prefix and name in SECTIONS and model is Order:
-            types.update(_field_types(SECTIONS[name], prefix=f"{name}_"))
-            continue
-        annotation = field.annotation
-        if field.metadata:
-            annotation = Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
-        types[prefix + name] = annotation
+    for column, field in flat_fields(model).items():
+        annotation: Any = field.info.annotation
+        if field.info.metadata:
+            annotation = Annotated[(annotation, *field.info.metadata)]
+        types[column] = annotation
     return types
 
 
@@ -69,7 +66,7 @@ def _is_id(annotation: Any) -> bool:
     return False
 
 
-def _table(name: str, model: type[Any], columns: dict[str, ColumnKind], required: tuple[str, ...]) -> _Table:
+def _table(name: str, model: type[BaseModel], columns: dict[str, ColumnKind], required: tuple[str, ...]) -> _Table:
     types = _field_types(model)
     return _Table(
         name=name,

@@ -11,8 +11,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-DECISION_CODES = {"approve": 0, "review": 1, "decline": 2}
-DECISION_NAMES = np.array(["approve", "review", "decline"], dtype=object)
+from risk.contract import DECISIONS, Verdict
+
+DECISION_CODES: dict[str, int] = {name: code for code, name in enumerate(DECISIONS)}
+"""Each decision's code in arrays: its rank from the mildest (approve, 0) to the most severe."""
+DECISION_NAMES = np.array(DECISIONS, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Policy:
     review_fraud: float = 1.0
     review_regret: float = 1.0
 
-    def decide(self, fraud_score: float, regret_score: float) -> str:
+    def decide(self, fraud_score: float, regret_score: float) -> Verdict:
         if fraud_score >= self.decline_fraud:
             return "decline"
         if fraud_score >= self.review_fraud or regret_score >= self.review_regret:
@@ -54,8 +57,9 @@ class Policy:
 
     def decide_many(self, fraud: np.ndarray, regret: np.ndarray) -> np.ndarray:
         """Decision codes (0 approve, 1 review, 2 decline) for arrays of scores."""
-        codes = np.where((fraud >= self.review_fraud) | (regret >= self.review_regret), 1, 0)
-        return np.where(fraud >= self.decline_fraud, 2, codes)
+        flagged = (fraud >= self.review_fraud) | (regret >= self.review_regret)
+        codes = np.where(flagged, DECISION_CODES["review"], DECISION_CODES["approve"])
+        return np.where(fraud >= self.decline_fraud, DECISION_CODES["decline"], codes)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -76,5 +80,5 @@ def decision_costs(
 
 def decision_rates(codes: np.ndarray) -> dict[str, float]:
     """Share of orders per decision."""
-    counts = np.bincount(codes, minlength=3) / max(len(codes), 1)
+    counts = np.bincount(codes, minlength=len(DECISIONS)) / max(len(codes), 1)
     return {name: float(counts[i]) for name, i in DECISION_CODES.items()}

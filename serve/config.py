@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from risk.contract import Verdict
 from risk.errors import DataError, InvalidInput
 
 Role = Literal["checkout", "analyst", "admin"]
@@ -43,7 +44,7 @@ class Settings(RegistrySettings):
     data_dir: Path = Path("risk-data")  # SQLite decision log and state snapshots live here by default
     api_keys: dict[str, Role] = Field(default_factory=dict)  # key -> role; RISK_API_KEYS='{"k1": "checkout"}'
     api_keys_file: Path | None = None  # JSON {key: role}, for keys kept out of the environment
-    fallback_decision: Literal["approve", "review", "decline"] = "review"
+    fallback_decision: Verdict = "review"
     state_timeout_s: float = 0.05
     max_body_bytes: int = 64 * 1024
     reload_interval_s: float = 10.0  # how often the registry is checked for a newly promoted model

@@ -24,8 +24,8 @@ from features.catalog import FEATURE_NAMES
 from features.online import OnlineFeatures, to_us
 from features.state import FeatureState, StateUnavailable, Writes
 from models.bundle import ModelBundle
-from models.scorer import Scorer, Verdict
-from risk.contract import Decision, Order, Outcome
+from models.scorer import Scorer
+from risk.contract import Decision, Order, Outcome, Verdict
 from risk.errors import Conflict
 from serve.decision_log import DecisionLog, StoredDecision
 

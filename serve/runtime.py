@@ -15,8 +15,9 @@ from pathlib import Path
 from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
 from risk.errors import InvalidInput
+from risk.urls import redacted_url
 from serve.config import Role, Settings
-from serve.decision_log import _redacted, open_decision_log  # merge: risk.urls.redacted_url (r10-declog)
+from serve.decision_log import open_decision_log
 from serve.engine import ScoringEngine
 
 log = logging.getLogger("risk.serve")
@@ -70,13 +71,13 @@ def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
     lines = [f"model: {engine.model_version} from {model_path(settings)}{source}"]
     if settings.shadow_model_dir is not None:
         lines.append(f"shadow model: {settings.shadow_model_dir} (scored and logged, never answering)")
-    lines.append("feature state: " + (f"Redis at {_redacted(settings.redis_url)}" if settings.redis_url
+    lines.append("feature state: " + (f"Redis at {redacted_url(settings.redis_url)}" if settings.redis_url
                                      else f"embedded, snapshots in {settings.snapshot_path}"))
     url = settings.database_url
     if url and url.startswith("postgres"):
-        lines.append(f"decision log: PostgreSQL at {_redacted(url)}")
+        lines.append(f"decision log: PostgreSQL at {redacted_url(url)}")
     else:
-        lines.append(f"decision log: SQLite at {_redacted(url) if url else settings.sqlite_path}")
+        lines.append(f"decision log: SQLite at {redacted_url(url) if url else settings.sqlite_path}")
     return lines
 
 

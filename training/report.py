@@ -14,7 +14,7 @@ import io
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -111,7 +111,10 @@ def _has_both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
 
 
-def _legend(ax: Axes, loc: str) -> None:
+LegendPlace = Literal["best", "upper left", "upper right", "lower right"]
+
+
+def _legend(ax: Axes, loc: LegendPlace) -> None:
     if ax.get_legend_handles_labels()[0]:  # a panel may have nothing to label (no positives)
         ax.legend(loc=loc, fontsize="small")
 
@@ -192,7 +195,7 @@ def _distribution_section(evaluation: Evaluation) -> str:
         y, score = evaluation.labels[risk], np.clip(evaluation.scores[risk], LOW_SCORE, 1)
         for mask, label, colour in ((~y, "negative", "#7a7a7a"), (y, "positive", "#c0561b")):
             if mask.any():
-                ax.hist(score[mask], bins=bins, density=True, histtype="step", linewidth=1.5, color=colour,
+                ax.hist(score[mask], bins=bins.tolist(), density=True, histtype="step", linewidth=1.5, color=colour,
                         label=f"{label} ({int(mask.sum()):,})")
         ax.set_xscale("log")
         ax.set_xlabel("score (log scale)")
@@ -208,7 +211,7 @@ def _cost_section(evaluation: Evaluation) -> str:
     grid = np.unique(np.concatenate([np.quantile(fraud, np.linspace(0, 1, 401)), np.logspace(-4, 0, 81)]))
     curve = cost_by_fraud_threshold(evaluation, np.clip(grid, LOW_SCORE, 1))
     policy = evaluation.metrics["policy"]
-    best = curve.loc[curve["cost_per_order"].idxmin()]
+    best = curve.iloc[curve["cost_per_order"].argmin()]
     figure, (ax,) = _figure(1, height=4.2)
     ax.plot(curve["threshold"], curve["cost_per_order"], color=_COLOURS["ours"], label="decline if fraud >= x")
     ax.axhline(policy["approve_all_cost_per_order"], color="#999", linestyle=":", label="approve everything")

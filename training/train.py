@@ -25,7 +25,7 @@ from models.risk_model import RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
 from risk.policy import DECISION_NAMES, Costs
-from training.policy_search import search_policy
+from training.policy_search import PolicyChoice, search_policy
 
 Progress = Callable[[str], None]
 
@@ -119,7 +119,7 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
                            data.labels["fraud"].to_numpy()[valid] == 1, data.labels["regret"].to_numpy()[valid] == 1,
                            days, config.costs)
     say(f"policy: {choice.policy.to_dict()} -> {choice.rates}, {choice.reviews_per_day:.0f} reviews/day")
-    metadata = _metadata(orders, outcomes, config, data, metrics, choice, models)
+    metadata = _metadata(data_fingerprint(orders, outcomes), config, data, metrics, choice, models)
     bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata)
     validation = pd.DataFrame({
         "order_id": data.labels["order_id"].to_numpy()[valid], "fraud_score": fraud_p.astype("float64"),
@@ -141,9 +141,16 @@ def _validation_metrics(model: RiskModel, X: np.ndarray, y: np.ndarray) -> dict[
     }
 
 
-def _metadata(orders, outcomes, config, data, metrics, choice, models) -> dict[str, Any]:  # noqa: ANN001
+def _metadata(
+    fingerprint: str,
+    config: TrainConfig,
+    data: TrainingSet,
+    metrics: dict[str, dict[str, float]],
+    choice: PolicyChoice,
+    models: dict[str, RiskModel],
+) -> dict[str, Any]:
+    """What the model directory records about its training: window, data, features, metrics, policy."""
     now = datetime.now(UTC)
-    fingerprint = data_fingerprint(orders, outcomes)
     return {
         "version": f"{now:%Y%m%d-%H%M%S}-{fingerprint[:6]}",
         "created_at": now.isoformat(),
@@ -174,8 +181,8 @@ def _top(importance: dict[str, float], n: int = 25) -> dict[str, float]:
 def data_fingerprint(orders: pd.DataFrame, outcomes: pd.DataFrame) -> str:
     """A hash of the data the model saw: which orders, when, and which outcomes."""
     digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(orders[["order_id", "created_at", "amount"]], index=False).values)
-    digest.update(pd.util.hash_pandas_object(outcomes[["order_id", "kind", "reported_at"]], index=False).values)
+    for frame in (orders[["order_id", "created_at", "amount"]], outcomes[["order_id", "kind", "reported_at"]]):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from risk.contract import ORDER_COLUMNS
+from risk.contract import ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, REQUIRED_OUTCOME_COLUMNS
 from risk.datasets import read_orders, read_outcomes, write_orders, write_outcomes
 from risk.errors import DataError
 
@@ -106,6 +106,35 @@ def test_missing_required_column_is_named(sample_csv, tmp_path):
     path = write_text(tmp_path, "no_id.csv", "\n".join(lines))
     with pytest.raises(DataError, match="missing required column.*order_id"):
         read_orders(path)
+
+
+@pytest.mark.parametrize("column", REQUIRED_ORDER_COLUMNS)
+def test_each_required_order_column_is_required(examples, tmp_path, column):
+    read_orders(examples / "orders.csv").drop(columns=[column]).to_parquet(tmp_path / "o.parquet")
+    with pytest.raises(DataError, match=f"missing required column.*{column}"):
+        read_orders(tmp_path / "o.parquet")
+
+
+@pytest.mark.parametrize("column", REQUIRED_OUTCOME_COLUMNS)
+def test_each_required_outcome_column_is_required(examples, tmp_path, column):
+    read_outcomes(examples / "outcomes.csv").drop(columns=[column]).to_parquet(tmp_path / "o.parquet")
+    with pytest.raises(DataError, match=f"missing required column.*{column}"):
+        read_outcomes(tmp_path / "o.parquet")
+
+
+def test_post_id_is_not_a_required_column_since_a_post_may_be_absent(examples, tmp_path):
+    orders = read_orders(examples / "orders.csv")
+    orders.drop(columns=[c for c in orders.columns if c.startswith("post_")]).to_parquet(tmp_path / "o.parquet")
+    assert read_orders(tmp_path / "o.parquet")["post_post_id"].isna().all()
+
+
+def test_unknown_quantity_reads_as_one_in_csv_and_parquet(sample_csv, examples, tmp_path):
+    path = write_text(tmp_path, "o.csv", edit_cell(sample_csv, 2, "quantity", ""))
+    assert read_orders(path).loc[1, "quantity"] == 1
+    orders = read_orders(examples / "orders.csv")
+    orders["quantity"] = pd.array([None, 2, None], dtype="Int64")
+    orders.to_parquet(tmp_path / "o.parquet")
+    assert read_orders(tmp_path / "o.parquet")["quantity"].tolist() == [1, 2, 1]
 
 
 def test_naive_parquet_timestamps_are_rejected(examples, tmp_path):

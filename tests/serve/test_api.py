@@ -238,3 +238,8 @@ def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
         (orders, labels), _, _ = state.fetch([("orders:card:card_fp_33aa", 10**18, False),
                                               ("labels:card:card_fp_33aa", 10**18, True)], [])
         assert orders[0] == 4 and labels[0] == 1  # three replayed orders + r9, and the fraud report once
+
+
+def test_an_order_with_a_null_quantity_is_scored_like_one_without(client):
+    response = client.post("/v1/orders/score", json=make_order(order_id="q-null", quantity=None), headers=CHECKOUT)
+    assert response.status_code == 200, response.text

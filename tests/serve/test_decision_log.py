@@ -242,7 +242,8 @@ def test_decisions_survive_closing_and_reopening(make_log: MakeLog) -> None:
     reopened = make_log()
     assert reopened.get("ord_1") == stored
     assert reopened.count() == 1
-    assert reopened.record_outcomes([{"order_id": "ord_1", "kind": "refund", "reported_at": "2026-11-25T10:00Z"}]) == 0
+    outcome = {"order_id": "ord_1", "kind": "refund", "reported_at": "2026-11-25T10:00:00Z"}
+    assert reopened.record_outcomes([outcome]) == 0
 
 
 def test_a_time_without_timezone_is_refused(make_log: MakeLog) -> None:

@@ -6,33 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 from training.simulator import DEFAULT_START, Simulation, run_simulation, simulate
 
 N_ORDERS, DAYS, SEED = 40_000, 30, 11
 
-CONTRACT_COLUMNS = [
-    "order_id", "created_at", "amount", "currency", "quantity",
-    "buyer_account_id", "buyer_created_at", "buyer_country", "buyer_email_domain",
-    "buyer_email_verified", "buyer_phone_verified", "buyer_followers", "buyer_following",
-    "seller_account_id", "seller_created_at", "seller_country", "seller_verified", "seller_followers",
-    "post_post_id", "post_created_at", "post_promoted", "post_likes", "post_reposts", "post_replies",
-    "post_views", "post_category", "post_digital", "post_listed_price",
-    "session_device_id", "session_ip", "session_ip_country", "session_channel", "session_post_viewed_at",
-    "payment_card_fingerprint", "payment_card_bin", "payment_card_country", "payment_funding",
-    "payment_wallet", "shipping_country", "shipping_address_hash", "shipping_matches_billing",
-]
-TIME_COLUMNS = ["created_at", "buyer_created_at", "seller_created_at", "post_created_at",
-                "session_post_viewed_at"]
-COUNT_COLUMNS = ["quantity", "buyer_followers", "buyer_following", "seller_followers", "post_likes",
-                 "post_reposts", "post_replies", "post_views", "post_listed_price"]
-BOOL_COLUMNS = ["buyer_email_verified", "buyer_phone_verified", "seller_verified", "post_promoted",
-                "post_digital", "shipping_matches_billing"]
-STRING_COLUMNS = [c for c in CONTRACT_COLUMNS
-                  if c not in TIME_COLUMNS + COUNT_COLUMNS + BOOL_COLUMNS + ["amount"]]
+# The contract's flat layout (checked against the contract's sample header in tests/risk).
+CONTRACT_COLUMNS = list(ORDER_COLUMNS)
+TIME_COLUMNS = [c for c, kind in ORDER_COLUMNS.items() if kind == "time"]
+COUNT_COLUMNS = [c for c, kind in ORDER_COLUMNS.items() if kind == "int" and c != "amount"]
+BOOL_COLUMNS = [c for c, kind in ORDER_COLUMNS.items() if kind == "bool"]
+STRING_COLUMNS = [c for c, kind in ORDER_COLUMNS.items() if kind == "str"]
 POST_COLUMNS = [c for c in CONTRACT_COLUMNS if c.startswith("post_")]
-SHIPPING_COLUMNS = ["shipping_country", "shipping_address_hash", "shipping_matches_billing"]
-FRAUD_KINDS = ["fraud_chargeback", "confirmed_fraud"]
-REGRET_KINDS = ["refund", "dispute"]
+SHIPPING_COLUMNS = [c for c in CONTRACT_COLUMNS if c.startswith("shipping_")]
 EURO_COUNTRIES = {"DE", "FR", "ES", "IT", "NL", "IE"}
 
 
@@ -204,7 +190,7 @@ def test_only_genuine_orders_are_regretted_or_confirmed_legit(
     orders: pd.DataFrame, simulation: Simulation
 ) -> None:
     outcomes = simulation.outcomes.merge(orders[["order_id", "pattern"]], on="order_id")
-    benign = outcomes["kind"].isin(REGRET_KINDS + ["confirmed_legit"])
+    benign = outcomes["kind"].isin([*REGRET_KINDS, "confirmed_legit"])
     assert (outcomes.loc[benign, "pattern"] == "genuine").all()
     assert (outcomes.loc[~benign, "pattern"] != "genuine").all()
     assert outcomes["order_id"].is_unique

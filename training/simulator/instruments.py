@@ -8,18 +8,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from risk.contract import CHANNELS as CONTRACT_CHANNELS
+from risk.contract import FUNDING_KINDS
+
 from .accounts import hide
 from .geo import COUNTRIES, ipv4_first_octet
 from .ids import IdAllocator
 from .sampling import choose_in_groups
 
-FUNDINGS: tuple[str, ...] = ("credit", "debit", "prepaid", "unknown")
+FUNDINGS: tuple[str, ...] = FUNDING_KINDS  # the weights below follow this order
 PREPAID = FUNDINGS.index("prepaid")
 # Genuine buyers use prepaid cards too (the unbanked, budgeting, gifts), so prepaid is no proof.
 GENUINE_FUNDING = np.array([.48, .41, .09, .02])
 # BINs per country, by funding: an issuer has many credit and debit ranges.
 BINS_PER_COUNTRY = np.array([14, 12, 3, 1])
-CHANNELS: tuple[str, ...] = ("app", "web")
+CHANNELS: tuple[str, ...] = CONTRACT_CHANNELS
 WALLETS: tuple[str, ...] = ("apple_pay", "google_pay", "paypal")
 _IPV6 = np.int64(1) << 40
 

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from risk.contract import OUTCOME_KINDS, OUTCOME_SOURCES
+
 from .clock import DAY, NAT
 from .schema import Batch
 
-KINDS: tuple[str, ...] = ("fraud_chargeback", "confirmed_fraud", "dispute", "refund", "confirmed_legit")
-SOURCES: tuple[str, ...] = ("processor", "analyst", "buyer", "seller")
+KINDS: tuple[str, ...] = OUTCOME_KINDS
+SOURCES: tuple[str, ...] = OUTCOME_SOURCES
+_KIND = {name: code for code, name in enumerate(KINDS)}
+_SOURCE = {name: code for code, name in enumerate(SOURCES)}
 UNREPORTED_FRAUD = .10
 
 
@@ -38,8 +42,9 @@ def fraud_outcomes(rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
     """Stacked (row, kind, source, delay) for the reported share of fraud orders."""
     rows = rows[rng.random(rows.size) >= UNREPORTED_FRAUD]
     chargeback = rng.random(rows.size) < .7
-    kind = np.where(chargeback, 0, 1)
-    source = np.where(chargeback, 0, np.where(rng.random(rows.size) < .6, 1, 3))
+    kind = np.where(chargeback, _KIND["fraud_chargeback"], _KIND["confirmed_fraud"])
+    confirmer = np.where(rng.random(rows.size) < .6, _SOURCE["analyst"], _SOURCE["seller"])
+    source = np.where(chargeback, _SOURCE["processor"], confirmer)
     delay = _delays(rng, np.where(chargeback, 20, 2), np.where(chargeback, 60, 20))
     return np.stack([rows, kind, source, delay])
 
@@ -48,7 +53,9 @@ def regret_outcomes(rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
     """Refunds come from the buyer within two weeks; disputes later, via the processor."""
     refund = rng.random(rows.size) < .75
     delay = _delays(rng, np.where(refund, 1, 15), np.where(refund, 14, 45))
-    return np.stack([rows, np.where(refund, 3, 2), np.where(refund, 2, 0), delay])
+    kind = np.where(refund, _KIND["refund"], _KIND["dispute"])
+    source = np.where(refund, _SOURCE["buyer"], _SOURCE["processor"])
+    return np.stack([rows, kind, source, delay])
 
 
 def suspicious(batch: Batch) -> np.ndarray:
@@ -66,7 +73,8 @@ def legit_outcomes(rng: np.random.Generator, batch: Batch, candidates: np.ndarra
     p = np.where(suspicious(batch), .022, .002)
     rows = np.flatnonzero(candidates & (rng.random(candidates.size) < p))
     delay = _delays(rng, np.full(rows.size, 1), np.full(rows.size, 5))
-    return np.stack([rows, np.full(rows.size, 4), np.full(rows.size, 1), delay])
+    kind, source = np.full(rows.size, _KIND["confirmed_legit"]), np.full(rows.size, _SOURCE["analyst"])
+    return np.stack([rows, kind, source, delay])
 
 
 def draw_outcomes(rng: np.random.Generator, batch: Batch, regret: np.ndarray) -> Outcomes:

@@ -10,6 +10,9 @@ from enum import Enum
 
 import numpy as np
 
+from risk.contract import ORDER_COLUMNS as CONTRACT_COLUMNS
+from risk.contract import ColumnKind
+
 from .catalog import CATEGORY_NAMES
 from .clock import NAT
 from .geo import COUNTRIES, CURRENCIES, EMAIL_DOMAINS
@@ -48,30 +51,33 @@ def _code(name: str, vocabulary: tuple[str, ...]) -> Column:
     return Column(name, Kind.CODE, vocabulary=vocabulary)
 
 
-ORDER_COLUMNS: tuple[Column, ...] = (
-    Column("order_id", Kind.ORDER_ID), Column("created_at", Kind.TIME),
-    Column("amount", Kind.AMOUNT), _code("currency", CURRENCIES), Column("quantity", Kind.COUNT),
-    _id("buyer_account_id", "account"), Column("buyer_created_at", Kind.TIME),
+# How the simulator encodes each text column of the contract; the other columns follow
+# from their contract kind (time, integer count, flag), and the order is the contract's.
+_TEXT_COLUMNS: dict[str, Column] = {c.name: c for c in (
+    _code("currency", CURRENCIES), _id("buyer_account_id", "account"),
     _code("buyer_country", COUNTRIES), _code("buyer_email_domain", EMAIL_DOMAINS),
-    Column("buyer_email_verified", Kind.BOOL), Column("buyer_phone_verified", Kind.BOOL),
-    Column("buyer_followers", Kind.COUNT), Column("buyer_following", Kind.COUNT),
-    _id("seller_account_id", "account"), Column("seller_created_at", Kind.TIME),
-    _code("seller_country", COUNTRIES), Column("seller_verified", Kind.BOOL),
-    Column("seller_followers", Kind.COUNT),
-    _id("post_post_id", "post"), Column("post_created_at", Kind.TIME), Column("post_promoted", Kind.BOOL),
-    Column("post_likes", Kind.COUNT), Column("post_reposts", Kind.COUNT),
-    Column("post_replies", Kind.COUNT), Column("post_views", Kind.COUNT),
-    _code("post_category", CATEGORY_NAMES), Column("post_digital", Kind.BOOL),
-    Column("post_listed_price", Kind.COUNT),
+    _id("seller_account_id", "account"), _code("seller_country", COUNTRIES),
+    _id("post_post_id", "post"), _code("post_category", CATEGORY_NAMES),
     _id("session_device_id", "device"), Column("session_ip", Kind.IP),
     _code("session_ip_country", COUNTRIES), _code("session_channel", CHANNELS),
-    Column("session_post_viewed_at", Kind.TIME),
     _id("payment_card_fingerprint", "card"), Column("payment_card_bin", Kind.DIGITS),
     _code("payment_card_country", COUNTRIES), _code("payment_funding", FUNDINGS),
     _code("payment_wallet", WALLETS),
     _code("shipping_country", COUNTRIES), _id("shipping_address_hash", "address"),
-    Column("shipping_matches_billing", Kind.BOOL),
-)
+)}
+_BY_CONTRACT_KIND = {"time": Kind.TIME, "int": Kind.COUNT, "bool": Kind.BOOL}
+_SPECIAL = {"order_id": Kind.ORDER_ID, "amount": Kind.AMOUNT}
+
+
+def _column(name: str, kind: ColumnKind) -> Column:
+    if name in _SPECIAL:
+        return Column(name, _SPECIAL[name])
+    if kind == "str":
+        return _TEXT_COLUMNS[name]  # a new text field of the contract needs its encoding here
+    return Column(name, _BY_CONTRACT_KIND[kind])
+
+
+ORDER_COLUMNS: tuple[Column, ...] = tuple(_column(name, kind) for name, kind in CONTRACT_COLUMNS.items())
 POST_COLUMNS: tuple[str, ...] = tuple(c.name for c in ORDER_COLUMNS if c.name.startswith("post_"))
 SHIPPING_COLUMNS: tuple[str, ...] = tuple(c.name for c in ORDER_COLUMNS if c.name.startswith("shipping_"))
 
@@ -99,7 +105,7 @@ MISSING: dict[str, int] = {
 
 def empty_batch(n: int) -> Batch:
     """A batch of `n` orders with every field missing, for generators to fill."""
-    batch = {c.name: np.full(n, MISSING[c.name], dtype=_STORAGE[c.kind][0])
+    batch: Batch = {c.name: np.full(n, MISSING[c.name], dtype=_STORAGE[c.kind][0])
              for c in ORDER_COLUMNS if c.kind is not Kind.ORDER_ID}
     for name, (dtype, missing) in HIDDEN_COLUMNS.items():
         batch[name] = np.full(n, missing, dtype=dtype)
