@@ -46,26 +46,39 @@ def row_feature(
     name: str, description: str, says: str, vocabulary: ops.Vocabulary | None = None
 ) -> Callable[[Callable[[Row], Any]], Callable[[Row], Any]]:
     """Register a row feature; `says` is its sentence (features.sentences), `vocabulary` makes it categorical."""
-    words = () if vocabulary is None else vocabulary.words
 
     def register(fn: Callable[[Row], Any]) -> Callable[[Row], Any]:
-        ROW_FEATURES.append(RowFeature(name, description, fn, Sentence(says, words=words), vocabulary is not None))
+        add_row_feature(name, description, says, fn, vocabulary)
         return fn
 
     return register
 
 
+def add_row_feature(
+    name: str, description: str, says: str, compute: Callable[[Row], Any], vocabulary: ops.Vocabulary | None = None
+) -> None:
+    """Register a row feature computed by `compute` (`row_feature` as a plain call, for computes built by a helper)."""
+    words = () if vocabulary is None else vocabulary.words
+    ROW_FEATURES.append(RowFeature(name, description, compute, Sentence(says, words=words), vocabulary is not None))
+
+
+def _column(column: str) -> Callable[[Row], Any]:
+    """A feature that is the column's value as it is."""
+    return lambda r: r[column]
+
+
+def _log_count(column: str) -> Callable[[Row], Any]:
+    """A feature that is log(1 + a count column): follower counts span six orders of magnitude."""
+    return lambda r: ops.log1p(r[column])
+
+
 # ---- the order itself --------------------------------------------------------------
 
 
-@row_feature("amount", "Amount charged, in minor units", "amount {money}")
-def _amount(r: Row) -> Any:
-    return r["amount"]
+add_row_feature("amount", "Amount charged, in minor units", "amount {money}", _column("amount"))
 
 
-@row_feature("quantity", "Items in the order", "{value:.0f} items")
-def _quantity(r: Row) -> Any:
-    return r["quantity"]
+add_row_feature("quantity", "Items in the order", "{value:.0f} items", _column("quantity"))
 
 
 @row_feature("hour_of_day_utc", "Hour of the purchase, UTC", "bought at {value:02.0f}:00 UTC")
@@ -114,9 +127,8 @@ def _like_rate(r: Row) -> Any:
     return ops.ratio(r["post_likes"], r["post_views"])
 
 
-@row_feature("post_promoted", "The post is a paid promotion", "{flag:promoted post|post not promoted}")
-def _promoted(r: Row) -> Any:
-    return r["post_promoted"]
+add_row_feature("post_promoted", "The post is a paid promotion", "{flag:promoted post|post not promoted}",
+                _column("post_promoted"))
 
 
 @row_feature("post_category", "Category of the post's item", "item category: {word}", vocabulary=CATEGORIES)
@@ -124,9 +136,8 @@ def _category(r: Row) -> Any:
     return ops.code(r["post_category"], CATEGORIES)
 
 
-@row_feature("post_digital", "Digital goods (nothing shipped)", "{flag:digital goods|physical goods}")
-def _digital(r: Row) -> Any:
-    return r["post_digital"]
+add_row_feature("post_digital", "Digital goods (nothing shipped)", "{flag:digital goods|physical goods}",
+                _column("post_digital"))
 
 
 @row_feature("has_post", "The purchase was made from a post", "{flag:bought from a post|bought outside a post}")
@@ -153,36 +164,28 @@ def _seller_age(r: Row) -> Any:
     return (r["created_at"] - r["seller_created_at"]) / DAY_SECONDS
 
 
-@row_feature("buyer_email_verified", "The buyer's email is verified",
-             "{flag:buyer email verified|buyer email not verified}")
-def _email_verified(r: Row) -> Any:
-    return r["buyer_email_verified"]
+add_row_feature("buyer_email_verified", "The buyer's email is verified",
+                "{flag:buyer email verified|buyer email not verified}", _column("buyer_email_verified"))
 
 
-@row_feature("buyer_phone_verified", "The buyer's phone is verified",
-             "{flag:buyer phone verified|buyer phone not verified}")
-def _phone_verified(r: Row) -> Any:
-    return r["buyer_phone_verified"]
+add_row_feature("buyer_phone_verified", "The buyer's phone is verified",
+                "{flag:buyer phone verified|buyer phone not verified}", _column("buyer_phone_verified"))
 
 
-@row_feature("buyer_followers_log", "log(1 + the buyer's followers)", "buyer has {exp_count} followers")
-def _buyer_followers(r: Row) -> Any:
-    return ops.log1p(r["buyer_followers"])
+add_row_feature("buyer_followers_log", "log(1 + the buyer's followers)", "buyer has {exp_count} followers",
+                _log_count("buyer_followers"))
 
 
-@row_feature("buyer_following_log", "log(1 + accounts the buyer follows)", "buyer follows {exp_count} accounts")
-def _buyer_following(r: Row) -> Any:
-    return ops.log1p(r["buyer_following"])
+add_row_feature("buyer_following_log", "log(1 + accounts the buyer follows)", "buyer follows {exp_count} accounts",
+                _log_count("buyer_following"))
 
 
-@row_feature("seller_verified", "The seller has the verified badge", "{flag:verified seller|seller not verified}")
-def _seller_verified(r: Row) -> Any:
-    return r["seller_verified"]
+add_row_feature("seller_verified", "The seller has the verified badge", "{flag:verified seller|seller not verified}",
+                _column("seller_verified"))
 
 
-@row_feature("seller_followers_log", "log(1 + the seller's followers)", "seller has {exp_count} followers")
-def _seller_followers(r: Row) -> Any:
-    return ops.log1p(r["seller_followers"])
+add_row_feature("seller_followers_log", "log(1 + the seller's followers)", "seller has {exp_count} followers",
+                _log_count("seller_followers"))
 
 
 # ---- mismatches and payment ----------------------------------------------------------
@@ -215,7 +218,7 @@ def _country_differs(one: str, other: str) -> Callable[[Row], Any]:
 
 
 for _name, _description, _says, _one, _other in _COUNTRY_MISMATCHES:
-    row_feature(_name, _description, _says)(_country_differs(_one, _other))
+    add_row_feature(_name, _description, _says, _country_differs(_one, _other))
 
 
 @row_feature("shipping_differs_billing", "The shipping address does not match the billing address",
