@@ -17,28 +17,32 @@ from .schema import MISSING, POST_COLUMNS, SHIPPING_COLUMNS, Batch
 SHIPPING_FEES = np.array([0, 0, 399, 599, 799])
 
 
+BUYER_FIELDS = {  # column (or hidden "_" column) <- Buyers attribute
+    "buyer_account_id": "account_id", "buyer_created_at": "created_reported", "buyer_country": "country_reported",
+    "buyer_email_domain": "email_domain", "buyer_email_verified": "email_verified",
+    "buyer_phone_verified": "phone_verified", "buyer_followers": "followers", "buyer_following": "following",
+    "_utc_offset": "utc_offset", "_habit_amount": "habit_amount", "_regret_propensity": "regret_propensity",
+}
+SELLER_FIELDS = {  # column <- Sellers attribute
+    "seller_account_id": "account_id", "seller_created_at": "created_reported", "seller_country": "country_reported",
+    "seller_verified": "verified", "seller_followers": "followers_reported",
+}
+
+
+def _take(batch: Batch, table: object, rows: np.ndarray, fields: dict[str, str]) -> None:
+    """Each column from the table's attribute at `rows` (what an order shows of its buyer or seller)."""
+    for column, attribute in fields.items():
+        batch[column] = getattr(table, attribute)[rows]
+
+
 def fill_buyer(batch: Batch, buyers: Buyers, buyer: np.ndarray) -> None:
     """Buyer columns, plus the buyer's hidden time zone, habit and propensity."""
-    batch["buyer_account_id"] = buyers.account_id[buyer]
-    batch["buyer_created_at"] = buyers.created_reported[buyer]
-    batch["buyer_country"] = buyers.country_reported[buyer]
-    batch["buyer_email_domain"] = buyers.email_domain[buyer]
-    batch["buyer_email_verified"] = buyers.email_verified[buyer]
-    batch["buyer_phone_verified"] = buyers.phone_verified[buyer]
-    batch["buyer_followers"] = buyers.followers[buyer]
-    batch["buyer_following"] = buyers.following[buyer]
-    batch["_utc_offset"] = buyers.utc_offset[buyer]
-    batch["_habit_amount"] = buyers.habit_amount[buyer]
-    batch["_regret_propensity"] = buyers.regret_propensity[buyer]
+    _take(batch, buyers, buyer, BUYER_FIELDS)
 
 
 def fill_seller(batch: Batch, sellers: Sellers, seller: np.ndarray) -> None:
     """Seller columns; the seller's country also sets the currency."""
-    batch["seller_account_id"] = sellers.account_id[seller]
-    batch["seller_created_at"] = sellers.created_reported[seller]
-    batch["seller_country"] = sellers.country_reported[seller]
-    batch["seller_verified"] = sellers.verified[seller]
-    batch["seller_followers"] = sellers.followers_reported[seller]
+    _take(batch, sellers, seller, SELLER_FIELDS)
     batch["currency"] = CURRENCY_OF_COUNTRY[sellers.home_country[seller]].astype(np.int16)
 
 
