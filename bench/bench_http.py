@@ -73,7 +73,7 @@ def say(message: str) -> None:
 # ---- data -----------------------------------------------------------------------------------
 
 
-def build_world(n_orders: int, days: int, seed: int):  # noqa: ANN201
+def build_world(n_orders: int, days: int, seed: int):
     from risk.datasets import ORDERS, OUTCOMES, normalise
     from training.simulator import simulate
 
@@ -83,14 +83,14 @@ def build_world(n_orders: int, days: int, seed: int):  # noqa: ANN201
     return orders, outcomes
 
 
-def train_model(orders, outcomes, directory: Path) -> None:  # noqa: ANN001
+def train_model(orders, outcomes, directory: Path) -> None:
     from training.train import TrainConfig, train
 
     config = TrainConfig(as_of=orders["created_at"].iloc[int(len(orders) * 0.8)], maturity=timedelta(days=15))
     train(orders, outcomes, config, lambda m: say(f"train: {m}")).bundle.save(directory)
 
 
-def warm_state(orders, outcomes, snapshot: Path) -> None:  # noqa: ANN001
+def warm_state(orders, outcomes, snapshot: Path) -> None:
     """Replay `orders` and the outcomes known by their end into an EmbeddedState, then snapshot it."""
     from features.online import OnlineFeatures
     from features.replay import replay
@@ -348,7 +348,7 @@ def print_table(runs: list[Run]) -> None:
                                 enumerate(zip(row, widths, strict=True))) + " |")
 
 
-def main() -> None:  # noqa: C901, PLR0912, PLR0915
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model directory (default: train one on the simulated data)")
     parser.add_argument("--orders", type=int, default=340_000, help="simulated orders (must cover every run)")

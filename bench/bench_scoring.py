@@ -44,7 +44,7 @@ def time_calls(target: object, method: str) -> list[float]:
     spent: list[float] = []
     inner = getattr(target, method)
 
-    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def timed(*args, **kwargs):
         started = time.perf_counter()
         try:
             return inner(*args, **kwargs)
@@ -55,11 +55,11 @@ def time_calls(target: object, method: str) -> list[float]:
     return spent
 
 
-def naive_scorer(bundle):  # noqa: ANN001, ANN201
+def naive_scorer(bundle):
     """The straightforward way: a pandas row per order, the booster's predict on it, no history."""
     from features.batch import compute_features
 
-    def score(order) -> float:  # noqa: ANN001
+    def score(order) -> float:
         frame = normalise(pd.DataFrame([flatten(order)]), ORDERS)
         X = compute_features(frame)[list(FEATURE_NAMES)]
         return float(bundle.fraud.booster_.predict(X)[0] + bundle.regret.booster_.predict(X)[0])

@@ -33,13 +33,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 # Runs from a checkout without installing the project.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.batch import compute_features  # noqa: E402
-from features.catalog import CATEGORICAL, FEATURE_NAMES  # noqa: E402
-from features.row import ROW_FEATURES  # noqa: E402
-from models.risk_model import RiskModel  # noqa: E402
-from risk.labels import labels_as_of  # noqa: E402
+from features.batch import compute_features
+from features.catalog import CATEGORICAL, FEATURE_NAMES
+from features.row import ROW_FEATURES
+from models.risk_model import RiskModel
+from risk.labels import labels_as_of
 
-from benchkit import print_table, simulated_world  # noqa: E402
+from benchkit import print_table, simulated_world
 
 RISKS = ("fraud", "regret")
 ALL_COLUMNS = list(range(len(FEATURE_NAMES)))

@@ -17,9 +17,9 @@ import pandas as pd
 # Runs from a checkout without installing the project.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.simulator import run_simulation, simulate  # noqa: E402
+from training.simulator import run_simulation, simulate
 
-from benchkit import print_table  # noqa: E402
+from benchkit import print_table
 
 FRAUD_KINDS = ("fraud_chargeback", "confirmed_fraud")
 REGRET_KINDS = ("refund", "dispute")

@@ -83,7 +83,7 @@ class PathExplainer:
         self.bias = float(self.value[self.roots].sum())
         # where a missing value goes, decided once per node: LightGBM reads NaN as 0 unless the
         # split has missing_type NaN, and sends 0 to the default side when missing_type is Zero
-        zero_left = np.where(self.zero_missing, self.default_left, 0.0 <= self.threshold)
+        zero_left = np.where(self.zero_missing, self.default_left, self.threshold >= 0.0)
         self.nan_left = np.where(self.categorical, False, np.where(self.nan_missing, self.default_left, zero_left))
         self.any_categorical = bool(self.categorical.any())
 

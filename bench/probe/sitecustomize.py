@@ -51,7 +51,7 @@ if _PATH:
             if original is None:
                 return
 
-            def timed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            def timed(self, *args, **kwargs):
                 wall, perf = time.time(), time.perf_counter()
                 try:
                     return original(self, *args, **kwargs)

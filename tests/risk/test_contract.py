@@ -200,8 +200,8 @@ def test_enumerations_are_the_values_the_models_accept_in_declared_order():
 
 
 def test_fraud_and_regret_kinds_split_the_outcome_kinds_with_legit_left_over():
-    assert FRAUD_KINDS == {"fraud_chargeback", "confirmed_fraud"}
-    assert REGRET_KINDS == {"dispute", "refund"}
+    assert {"fraud_chargeback", "confirmed_fraud"} == FRAUD_KINDS
+    assert {"dispute", "refund"} == REGRET_KINDS
     assert set(OUTCOME_KINDS) - FRAUD_KINDS - REGRET_KINDS == {"confirmed_legit"}
 
 

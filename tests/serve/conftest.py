@@ -45,7 +45,7 @@ def other_model_dir(tmp_path_factory) -> Path:
     return train_model(tmp_path_factory.mktemp("model_b"), seed=4)
 
 
-def make_client(model_dir: Path, tmp_path: Path, state=None, **settings) -> TestClient:  # noqa: ANN001
+def make_client(model_dir: Path, tmp_path: Path, state=None, **settings) -> TestClient:
     config = Settings(model_dir=model_dir, data_dir=tmp_path, api_keys=KEYS, **settings)
     engine = ScoringEngine(load_bundle(model_dir), state or EmbeddedState(),
                            SQLiteDecisionLog(tmp_path / "decisions.sqlite"), fallback=config.fallback_decision)

@@ -16,7 +16,7 @@ def _burst(i: int) -> dict:
                       **{"payment.card_fingerprint": f"card-{i}", "session.device_id": "dev-burst"})
 
 
-def _without_timing(response) -> tuple[int, dict, str | None]:  # noqa: ANN001
+def _without_timing(response) -> tuple[int, dict, str | None]:
     body = response.json()
     body.pop("elapsed_ms", None)
     return response.status_code, body, response.headers.get("idempotent-replay")
