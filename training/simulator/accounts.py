@@ -5,6 +5,7 @@ reported ones (what an order carries; -1 or NAT where the platform does not
 know). A field is unknown for an account on every one of its orders.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -136,14 +137,7 @@ def build_buyers(
     hidden_social = rng.random(n) < .04
     tier = rng.integers(0, N_PRICE_TIERS, n).astype(np.int8)
     return Buyers(
-        account_id=ids.take("account", n),
-        created_at=created,
-        created_reported=hide(rng, created, .01, NAT),
-        home_country=country.astype(np.int16),
-        country_reported=hide(rng, country.astype(np.int16), .02, -1),
-        email_domain=hide(rng, email_domains(rng, country, genuine=True), .02, -1),
-        email_verified=hide(rng, profile.email_verified, .02, -1),
-        phone_verified=hide(rng, profile.phone_verified, .03, -1),
+        **_buyer_identity(rng, ids, created, country.astype(np.int16), profile, genuine=True),
         followers=np.where(hidden_social, -1, profile.followers),
         following=np.where(hidden_social, -1, profile.following),
         activity=np.exp(.8 * rng.standard_normal(n)) * np.where(new, 2.0, 1.0),
@@ -151,6 +145,28 @@ def build_buyers(
         habit_amount=tier_medians[tier] * 1.15 * np.exp(.25 * rng.standard_normal(n)),
         regret_propensity=REGRET_PROPENSITY_SIGMA * rng.standard_normal(n),
     )
+
+
+def _buyer_identity(
+    rng: np.random.Generator, ids: IdAllocator, created: np.ndarray, country: np.ndarray, profile: Profile,
+    *, genuine: bool,
+) -> dict[str, np.ndarray]:
+    """Who a buyer account says it is, with the fields an order may leave out hidden at their rates.
+
+    Genuine and fraud accounts go through this one function (in this order of draws):
+    only the e-mail provider depends on which they are.
+    """
+    n = created.size
+    return {
+        "account_id": ids.take("account", n),
+        "created_at": created,
+        "created_reported": hide(rng, created, .01, NAT),
+        "home_country": country,
+        "country_reported": hide(rng, country, .02, -1),
+        "email_domain": hide(rng, email_domains(rng, country, genuine=genuine), .02, -1),
+        "email_verified": hide(rng, profile.email_verified, .02, -1),
+        "phone_verified": hide(rng, profile.phone_verified, .03, -1),
+    }
 
 
 def settle_signups(buyers: Buyers, first_order_at: np.ndarray, gap: np.ndarray) -> Buyers:
@@ -178,14 +194,7 @@ def fraud_accounts(
     country = country.astype(np.int16)
     profile = account_profiles(rng, first_use - created_at)
     return Buyers(
-        account_id=ids.take("account", n),
-        created_at=created_at,
-        created_reported=hide(rng, created_at, .01, NAT),
-        home_country=country,
-        country_reported=hide(rng, country, .02, -1),
-        email_domain=hide(rng, email_domains(rng, country, genuine=False), .02, -1),
-        email_verified=hide(rng, profile.email_verified, .02, -1),
-        phone_verified=hide(rng, profile.phone_verified, .03, -1),
+        **_buyer_identity(rng, ids, created_at, country, profile, genuine=False),
         followers=np.where(rng.random(n) < .04, -1, profile.followers),
         following=profile.following,
         activity=np.zeros(n),
@@ -206,16 +215,7 @@ def build_sellers(rng: np.random.Generator, ids: IdAllocator, n: int, window: Wi
     followers = np.where(new, 40 * np.exp(1.2 * rng.standard_normal(n)),
                          1500 * np.exp(1.8 * rng.standard_normal(n))).astype(np.int64)
     p_verified = np.where(new, 0.0, 1 / (1 + np.exp(9.5 - np.log1p(followers))))
-    return Sellers(
-        account_id=ids.take("account", n),
-        created_at=created,
-        created_reported=hide(rng, created, .02, NAT),
-        home_country=country.astype(np.int16),
-        country_reported=hide(rng, country.astype(np.int16), .03, -1),
-        verified=hide(rng, bernoulli(rng, p_verified, n), .02, -1),
-        followers=followers,
-        followers_reported=hide(rng, followers, .03, -1),
-    )
+    return _sellers(rng, ids, created, country, followers, lambda: bernoulli(rng, p_verified, n))
 
 
 def colluding_sellers(
@@ -228,13 +228,25 @@ def colluding_sellers(
     """
     n = created_at.size
     followers = (300 * np.exp(1.3 * rng.standard_normal(n))).astype(np.int64)
+    return _sellers(rng, ids, created_at, country, followers, lambda: np.zeros(n, dtype=np.int8))
+
+
+def _sellers(
+    rng: np.random.Generator, ids: IdAllocator, created: np.ndarray, country: np.ndarray, followers: np.ndarray,
+    verified: Callable[[], np.ndarray],
+) -> Sellers:
+    """Seller accounts as orders show them, optional fields hidden at their rates.
+
+    `verified` draws the badges when its turn comes, so every seller kind keeps one order of draws.
+    """
+    n = created.size
     return Sellers(
         account_id=ids.take("account", n),
-        created_at=created_at,
-        created_reported=hide(rng, created_at, .02, NAT),
+        created_at=created,
+        created_reported=hide(rng, created, .02, NAT),
         home_country=country.astype(np.int16),
         country_reported=hide(rng, country.astype(np.int16), .03, -1),
-        verified=hide(rng, np.zeros(n, dtype=np.int8), .02, -1),
+        verified=hide(rng, verified(), .02, -1),
         followers=followers,
         followers_reported=hide(rng, followers, .03, -1),
     )
