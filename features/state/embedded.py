@@ -17,14 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, SET_LOG_RETENTION_US, TRIM_AT_LEAST
-from features.state.base import (
-    FeatureState,
-    FetchResult,
-    OrderRecord,
-    PrefixQuery,
-    SliceQuery,
-    Writes,
-)
+from features.state.base import FeatureState, FetchResult, OrderRecord, PrefixQuery, SliceQuery, Writes
 from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 from risk.files import write_atomically

@@ -36,13 +36,7 @@ from redis import exceptions as redis_errors
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from features.retention import (
-    LOG_RETENTION_US,
-    ORDER_RETENTION_US,
-    ORDER_TTL_S,
-    SET_LOG_RETENTION_US,
-    TRIM_AT_LEAST,
-)
+from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, ORDER_TTL_S, SET_LOG_RETENTION_US, TRIM_AT_LEAST
 from features.state.base import (
     FeatureState,
     FetchResult,

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from features.definition import FeatureDef, Sentence
-from features.history import (
-    ENTITY_WORDS,
-    HISTORY_BLOCKS,
-    HISTORY_FEATURES,
-    WINDOW_WORDS,
-    HistoryBlock,
-)
+from features.history import ENTITY_WORDS, HISTORY_BLOCKS, HISTORY_FEATURES, WINDOW_WORDS, HistoryBlock
 from features.reads import FirstSeen, Prefix
 
 

@@ -15,16 +15,7 @@ import numpy as np
 from .accounts import Buyers, Sellers
 from .catalog import RESALEABLE
 from .clock import DAY, HOUR, MINUTE, Window, activity, duration
-from .fill import (
-    fill_buyer,
-    fill_card,
-    fill_goods,
-    fill_post,
-    fill_seller,
-    fill_session,
-    fill_shipping,
-    fill_wallet,
-)
+from .fill import fill_buyer, fill_card, fill_goods, fill_post, fill_seller, fill_session, fill_shipping, fill_wallet
 from .fraud_crews import Crews
 from .geo import FRAUD_ORIGIN_COUNTRIES
 from .ids import IdAllocator

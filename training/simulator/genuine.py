@@ -14,16 +14,7 @@ from .accounts import Buyers, settle_signups
 from .belongings import mostly_home
 from .catalog import N_PRICE_TIERS
 from .clock import HOUR, MINUTE, NAT, Window, activity, duration
-from .fill import (
-    fill_buyer,
-    fill_card,
-    fill_goods,
-    fill_post,
-    fill_seller,
-    fill_session,
-    fill_shipping,
-    fill_wallet,
-)
+from .fill import fill_buyer, fill_card, fill_goods, fill_post, fill_seller, fill_session, fill_shipping, fill_wallet
 from .geo import COUNTRIES
 from .ids import IdAllocator
 from .posts import Posts, attention_in
