@@ -86,8 +86,8 @@ def backtest(table: Mapping[str, Any] | pd.DataFrame, at_us: np.ndarray, candida
         by_outcome={kind: _count_and_amount(hit & (outcomes == kind), amounts, currencies) for kind in OUTCOMES},
         precision=int((hit & is_fraud).sum()) / known_hits if known_hits else None,
         fraud_recall=int((hit & is_fraud).sum()) / fraud_total if fraud_total else None,
-        overrides=_overrides(current.decision, tried.decision),
-        cost=_cost(current.decision, tried.decision, outcomes, amounts, currencies, costs),
+        overrides=_overrides(current.codes, tried.codes),
+        cost=_cost(current.codes, tried.codes, outcomes, amounts, currencies, costs),
         priced_orders=int(known.sum()),
         costs=costs.to_dict(),
     )
@@ -126,19 +126,20 @@ def _by_day(at_us: np.ndarray, hit: np.ndarray) -> list[dict[str, Any]]:
 
 
 def _per_currency(values: np.ndarray, currencies: np.ndarray) -> dict[str, float]:
+    """Sums per currency (never across currencies), sorted by currency code."""
     if not len(values):
         return {}
-    sums = pd.Series(values).groupby(currencies, sort=True).sum()
-    return {str(currency): float(total) for currency, total in sums.items()}
+    codes, names = pd.factorize(np.asarray(currencies, dtype=object), sort=True)
+    sums = np.bincount(codes, weights=np.asarray(values, dtype="float64"), minlength=len(names))
+    return {str(name): float(total) for name, total in zip(names, sums, strict=True)}
 
 
 def _count_and_amount(mask: np.ndarray, amounts: np.ndarray, currencies: np.ndarray) -> dict[str, Any]:
     return {"count": int(mask.sum()), "amount": _per_currency(amounts[mask], currencies[mask])}
 
 
-def _overrides(before: np.ndarray, after: np.ndarray) -> dict[str, Any]:
+def _overrides(before_codes: Any, after_codes: Any) -> dict[str, Any]:
     names = list(DECISION_CODES)  # by code: approve 0, review 1, decline 2
-    before_codes, after_codes = _codes(before), _codes(after)
     changed = before_codes != after_codes
     pair_counts = np.bincount(before_codes[changed] * len(names) + after_codes[changed], minlength=len(names) ** 2)
     pairs = {f"{names[i // len(names)]}->{names[i % len(names)]}": int(n) for i, n in enumerate(pair_counts) if n}
@@ -146,16 +147,12 @@ def _overrides(before: np.ndarray, after: np.ndarray) -> dict[str, Any]:
             "milder": int((after_codes < before_codes).sum()), "pairs": pairs}
 
 
-def _codes(decisions: np.ndarray) -> np.ndarray:
-    return pd.Series(decisions).map(DECISION_CODES).to_numpy(dtype="int64")
-
-
-def _cost(before: np.ndarray, after: np.ndarray, outcomes: np.ndarray, amounts: np.ndarray,
+def _cost(before: Any, after: Any, outcomes: np.ndarray, amounts: np.ndarray,
           currencies: np.ndarray, costs: Costs) -> dict[str, dict[str, float]]:
     known = outcomes != "unknown"
     is_fraud, is_regret = outcomes[known] == "fraud", outcomes[known] == "regret"
-    live = decision_costs(_codes(before[known]), amounts[known], is_fraud, is_regret, costs)
-    tried = decision_costs(_codes(after[known]), amounts[known], is_fraud, is_regret, costs)
+    live = decision_costs(before[known], amounts[known], is_fraud, is_regret, costs)
+    tried = decision_costs(after[known], amounts[known], is_fraud, is_regret, costs)
     live_sums, tried_sums = _per_currency(live, currencies[known]), _per_currency(tried, currencies[known])
     return {currency: {"live": live_sums[currency], "candidate": tried_sums[currency],
                        "change": tried_sums[currency] - live_sums[currency]} for currency in live_sums}

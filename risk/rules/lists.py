@@ -202,7 +202,7 @@ class ListSnapshot:
         (the k-th interval of every value), so rows are checked with array operations.
         """
         matcher = self._matchers[name]
-        codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)  # no Series: see batch
         per_unique = [matcher.lookup(v) if isinstance(v, str) else [] for v in uniques]
         depth = max((len(found) for found in per_unique), default=0)
         hit = np.zeros(len(codes), dtype=bool)

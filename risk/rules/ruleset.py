@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from risk.contract import RuleMatch, Verdict
+from risk.policy import DECISION_CODES, DECISION_NAMES
 from risk.rules import batch, online
 from risk.rules.compile import CompiledRule, compile_rule
 from risk.rules.errors import RuleError
@@ -52,6 +53,7 @@ class BatchResult:
     decision: np.ndarray               # object array of verdicts
     decided_by: np.ndarray             # object array: rule id, or None for the model's policy
     matches: dict[str, np.ndarray]     # rule id -> bool per row (live and test-mode rules)
+    codes: np.ndarray | None = None    # the decisions as codes (risk.policy.DECISION_CODES)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class RuleSet:
         columns = batch.Columns(table, self.lists, at_us)
         if "model_decision" not in table:
             raise ValueError("the table needs a model_decision column (the model policy's verdict per row)")
-        decision = np.asarray(table["model_decision"], dtype=object).copy()
+        codes = decision_codes(table["model_decision"])
         decided_by = np.full(columns.size, None, dtype=object)
         matches = {entry.spec.rule_id: entry.rule.evaluate_batch(columns) for entry in self.entries}
         undecided = np.ones(columns.size, dtype=bool)
@@ -177,12 +179,24 @@ class RuleSet:
             for entry in self.entries:
                 if entry.live and entry.rule.action == action:
                     take = matches[entry.spec.rule_id] & undecided
-                    decision[take], decided_by[take] = action, entry.spec.rule_id
+                    codes[take], decided_by[take] = DECISION_CODES[action], entry.spec.rule_id
                     undecided &= ~take
-        return BatchResult(decision, decided_by, matches)
+        return BatchResult(DECISION_NAMES[codes], decided_by, matches, codes)
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def decision_codes(decisions: Any) -> np.ndarray:
+    """Verdicts as codes (approve 0, review 1, decline 2): each distinct value looked up once (pd.factorize).
+
+    Comparing a million objects three times, or pandas' map, took 0.2-0.3 s per call.
+    """
+    codes, names = pd.factorize(np.asarray(decisions, dtype=object))
+    unknown = [str(n) for n in names if n not in DECISION_CODES]
+    if unknown or (codes < 0).any():
+        raise ValueError(f"model_decision holds values other than approve, review, decline: {unknown[:3] or ['null']}")
+    return np.array([DECISION_CODES[n] for n in names], dtype="int64")[codes] if len(names) else codes.astype("int64")
 
 
 def _decider(hits: list[_Entry]) -> _Entry | None:
