@@ -99,8 +99,9 @@ class RuleSet:
         """Every rule checked against the snapshot's lists; a RuleError naming the rule_id if one is refused."""
         kinds = lists.kinds()
         compiled: list[tuple[RuleSpec, CompiledRule]] = []
+        seen: set[str] = set()
         for spec in specs:
-            if spec.rule_id in (s.rule_id for s, _ in compiled):
+            if spec.rule_id in seen:
                 raise RuleError(0, 1, 1, f"rule {spec.rule_id!r} appears twice in the set", spec.rule_id)
             if spec.mode not in ("live", "test"):
                 raise RuleError(0, 1, 1, f"rule {spec.rule_id!r}: mode is live or test, not {spec.mode!r}",
@@ -110,6 +111,7 @@ class RuleSet:
             except RuleError as error:
                 raise error.for_rule(spec.rule_id) from None
             compiled.append((spec, rule))
+            seen.add(spec.rule_id)
         probes = {rule: tuple((n.list_name, n.operand.name) for n in in_lists(rule.condition)) for _, rule in compiled}
         layout = Layout({a for _, rule in compiled for a in rule.attributes}, [p for ps in probes.values() for p in ps])
         entries = [_Entry(spec, rule, online.compile_condition(rule.condition, layout)[0], probes[rule])
