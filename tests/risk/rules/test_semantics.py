@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from risk.rules import ListSnapshot, compile_rule
 from tests.risk.rules.inputs import rule_inputs
 
-NUMBERS = {"amount": "amount", "followers_of_buyer": "buyer_followers", "order_count_by_card_1h": "order_count_by_card_1h"}
+NUMBERS = {name: name for name in ("amount", "buyer_followers", "order_count_by_card_1h")}
 STRINGS = {"wallet": "payment_wallet", "buyer_country": "buyer_country", "card_country": "payment_card_country"}
 FLAGS = {"email_verified": "buyer_email_verified", "prepaid_card": "prepaid_card"}
 WORDS = {"wallet": ["apple_pay", "google_pay", "x"], "buyer_country": ["US", "GB", "NG"],
@@ -27,7 +27,7 @@ Ref = Any  # a function row -> True / False / None
 
 
 def _name(alias: str) -> str:
-    return "buyer_followers" if alias == "followers_of_buyer" else alias
+    return alias
 
 
 def _known(x: Any) -> bool:
@@ -85,7 +85,8 @@ def leaves(draw: st.DrawFn) -> tuple[str, Ref]:
         want = 1.0 if alone or value else 0.0
         return text, lambda r: _cmp("==", r[FLAGS[a]], want)
     needle = draw(st.sampled_from(["pay", "apple", "x"]))
-    return f"wallet contains '{needle}'", lambda r: None if r["payment_wallet"] is None else needle in r["payment_wallet"]
+    wallet = "payment_wallet"
+    return f"wallet contains '{needle}'", lambda r: None if r[wallet] is None else needle in r[wallet]
 
 
 def _and(x: Any, y: Any) -> Any:
