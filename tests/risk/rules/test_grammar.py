@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from risk.rules import RuleError, compile_rule
 
@@ -104,3 +106,20 @@ def test_redundant_parentheses_add_no_depth():
 def test_overlong_rules_are_refused():
     with pytest.raises(RuleError, match="at most 10,000 characters"):
         compile_rule("review if " + " or ".join(["amount > 1"] * 1000), LISTS)
+
+
+FRAGMENTS = ["review", "decline", "if", "and", "or", "not", "in", "is", "missing", "contains", "(", ")", ",", "@",
+             "@trusted_cards", "amount", "card_country", "created_at", "wallet", "prepaid_card",
+             "buyer_account_age_hours",
+             "==", "!=", "<", ">=", "+", "-", "*", "/", "1", "0", "2.5", "'US'", '"x"', "'2026-01-01T00:00:00Z'",
+             "true", "false", "\n", "'", "\\", "é", "1e309"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=14))
+def test_any_text_compiles_or_is_refused_with_a_rule_error(fragments):
+    text = " ".join(fragments)
+    try:
+        compile_rule(text, LISTS)
+    except RuleError as error:
+        assert 0 <= error.position <= len(text) and error.line >= 1 and error.column >= 1
