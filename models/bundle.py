@@ -77,8 +77,11 @@ class ModelBundle:
         self.regret.save(directory, "regret")
         if self.canary is not None:
             self.canary.save(directory / CANARY)
-        metadata = dict(self.metadata, policy=self.policy.to_dict(), costs=self.costs.to_dict())
-        (directory / METADATA).write_text(json.dumps(metadata, indent=2, default=str))
+        (directory / METADATA).write_text(json.dumps(self.full_metadata(), indent=2, default=str))
+
+    def full_metadata(self) -> dict[str, Any]:
+        """The metadata as metadata.json holds it: with the policy and the costs."""
+        return dict(self.metadata, policy=self.policy.to_dict(), costs=self.costs.to_dict())
 
 
 def load_bundle(directory: Path) -> ModelBundle:

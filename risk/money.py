@@ -71,23 +71,26 @@ class Rates:
         codes = np.asarray(currency, dtype=object)
         if len(codes) != len(amount):
             raise ValueError("one currency per amount")
-        self._require([reporting], reporting_count=True)
+        self.require(reporting)
         names, index = np.unique(codes.astype(str), return_inverse=True)
-        self._require(names.tolist(), counts=np.bincount(index, minlength=len(names)))
+        counts = np.bincount(index, minlength=len(names))
+        missing = [f"{code} ({int(n):,} orders)" for code, n in zip(names, counts, strict=True)
+                   if code not in self.per_unit]
+        if missing:
+            raise self._missing(", ".join(missing))
         target = self.per_unit[reporting] / 10 ** minor_exponent(reporting)
         factor = np.array([self.per_unit[c] / 10 ** minor_exponent(c) / target for c in names])
         return amount * factor[index]
 
-    def _require(self, currencies: list[str], counts: np.ndarray | None = None, reporting_count: bool = False) -> None:
-        """One-line error naming the currencies the rates lack (how many orders each, if known)."""
-        missing = [i for i, c in enumerate(currencies) if c not in self.per_unit]
-        if not missing:
-            return
-        named = ", ".join(currencies[i] + (f" ({int(counts[i]):,} orders)" if counts is not None else "")
-                          for i in missing)
-        role = "the reporting currency " if reporting_count else ""
-        raise InvalidInput(f"rates {self.source} ({self.date}) have no rate for {role}{named}; add it to a rates "
-                           f"file and pass --rates FILE (format: README, 'Money')")
+    def require(self, reporting: str) -> None:
+        """InvalidInput unless the rates can convert into `reporting` (checked before any data is read)."""
+        if reporting not in self.per_unit:
+            raise self._missing(f"the reporting currency {reporting}")
+
+    def _missing(self, what: str) -> InvalidInput:
+        """One line naming what the rates lack and how to give it."""
+        return InvalidInput(f"rates {self.source} ({self.date}) have no rate for {what}; add it to a rates file "
+                            "and pass --rates FILE (format: README, 'Money')")
 
 
 def load_rates(path: str | Path | None = None) -> Rates:

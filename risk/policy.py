@@ -98,6 +98,8 @@ def decision_rates(codes: np.ndarray) -> dict[str, float]:
 def percent(probability: float) -> str:
     """A threshold as a short percentage: 0.45 -> "45%", 0.031 -> "3.1%", 0.00042 -> "0.042%"."""
     share = probability * 100
+    if 99.5 <= share < 100:  # "100%" would read as "never"; say how close to certain it is
+        return f"{share:.4g}%"
     return f"{share:.0f}%" if share >= 10 else f"{share:.2g}%"
 
 

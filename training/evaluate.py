@@ -23,7 +23,7 @@ from risk.datasets import read_frame
 from risk.errors import DataError, InvalidInput
 from risk.labels import DEFAULT_MATURITY, labels_as_of
 from risk.money import Rates, load_rates, minor_exponent
-from risk.policy import DECISION_CODES, Costs, decision_costs, decision_rates
+from risk.policy import DECISION_CODES, Costs, Policy, decision_costs, decision_rates
 
 RISKS = ("fraud", "regret")
 PREDICTION_COLUMNS = ("order_id", "fraud_score", "regret_score", "decision")
@@ -495,3 +495,32 @@ def _fmt(value: Any, kind: str, signed: bool = False) -> str:
     else:
         spec = _FORMATS[kind]
     return (spec.replace("{:", "{:+") if signed else spec).format(value)
+
+
+# ---- the policy's thresholds ------------------------------------------------------------------
+
+THRESHOLDS = ("decline_fraud", "review_fraud", "review_regret")
+
+
+def threshold_curves(evaluation: Evaluation, policy: Policy, points: int = 60) -> pd.DataFrame:
+    """Expected cost per order and reviews per day as each threshold moves, the other two held at the policy's.
+
+    One row per (threshold, value): what an analyst needs to see how sensitive the cost and the
+    review queue are to each threshold, priced with `decision_costs` like the decisions.
+    """
+    fraud, regret = evaluation.scores["fraud"], evaluation.scores["regret"]
+    days = max(len(np.unique(_days(evaluation.created_at))), 1)
+    rows = []
+    for name in THRESHOLDS:
+        scores = fraud if name.endswith("fraud") else regret
+        grid = np.unique(np.clip(np.concatenate([np.quantile(scores, np.linspace(0.5, 1, points // 2)),
+                                                 np.logspace(-4, 0, points // 2), [getattr(policy, name)]]),
+                                 1e-4, 1.0))
+        for value in grid:
+            moved = Policy(**dict(policy.to_dict(), **{name: float(value)}))
+            codes = moved.decide_many(fraud, regret)
+            cost = decision_costs(codes, evaluation.amount, evaluation.labels["fraud"], evaluation.labels["regret"],
+                                  evaluation.costs)
+            rows.append({"threshold": name, "value": float(value), "cost_per_order": float(cost.mean()),
+                         "reviews_per_day": float((codes == DECISION_CODES["review"]).sum() / days)})
+    return pd.DataFrame(rows)

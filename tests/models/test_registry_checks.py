@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.canary import RATE_TOLERANCE, check_canary, check_model_dir
 from models.bundle import load_bundle
+from models.canary import RATE_TOLERANCE, check_canary, check_model_dir
 from models.registry import Registry
 from risk.errors import ModelRefused
 
