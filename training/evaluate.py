@@ -445,6 +445,8 @@ _SUMMARY_ROWS = (
     ("reviews per day, mean", "policy.reviews_per_day_mean", "one"),
     ("reviews per day, max", "policy.reviews_per_day_max", "one"),
     ("review capacity per day", "policy.review_capacity_per_day", "one"),
+    ("days over review capacity", "policy.days_over_capacity", "int"),
+    ("days with orders", "policy.days", "int"),
 )
 _FORMATS = {"int": "{:,.0f}", "num": "{:.3f}", "num4": "{:.4f}", "one": "{:,.1f}", "pct": "{:.2%}"}
 
@@ -461,13 +463,13 @@ def summary_table(evaluation: Evaluation, baseline: Evaluation | None = None, po
                  f"{evaluation.costs.review_capacity_per_day:,.0f} a day")
     ours = flatten(evaluation.metrics)
     theirs = flatten(baseline.metrics) if baseline else None
-    header = f"{'metric':<30}{'ours':>12}" + (f"{'baseline':>12}{'delta':>12}" if theirs else "")
+    header = f"{'metric':<34}{'ours':>12}" + (f"{'baseline':>12}{'delta':>12}" if theirs else "")
     lines += [header, "-" * len(header)]
     for label, key, kind in _SUMMARY_ROWS:
         if kind == "money":
             label = f"{label} ({currency})"
             kind = f"money{minor_exponent(currency)}"
-        line = f"{label:<30}{_fmt(ours.get(key), kind):>12}"
+        line = f"{label:<34}{_fmt(ours.get(key), kind):>12}"
         if theirs is not None:
             delta = _delta(ours.get(key), theirs.get(key))
             line += f"{_fmt(theirs.get(key), kind):>12}{_fmt(delta, kind, signed=True):>12}"

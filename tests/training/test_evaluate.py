@@ -33,13 +33,14 @@ AS_OF = START + timedelta(days=90)  # every order mature
 def make_case(rows: list[dict], outcomes: list[dict] | None = None) -> tuple[pd.DataFrame, ...]:
     """Predictions, orders and outcomes from rows of (id, day, amount, fraud, regret, decision, scores).
 
-    Each row may give: day (offset from START), amount, fraud / regret (an outcome reported
+    Each row may give: day (offset from START), amount, currency, fraud / regret (an outcome reported
     one day after the order), fraud_score, regret_score, decision.
     """
     ids = [f"o{i}" for i in range(len(rows))]
     created = [START + timedelta(days=r.get("day", 0), minutes=i) for i, r in enumerate(rows)]
     orders = pd.DataFrame({"order_id": ids, "created_at": pd.DatetimeIndex(created),
-                           "amount": [r.get("amount", 1000) for r in rows]})
+                           "amount": [r.get("amount", 1000) for r in rows],
+                           "currency": [r.get("currency", "USD") for r in rows]})
     predictions = pd.DataFrame({
         "order_id": ids,
         "fraud_score": [r.get("fraud_score", 0.01) for r in rows],
