@@ -110,7 +110,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     if gone or new:
         lines.append(f"features: {len(gone)} only in A ({', '.join(gone[:5])}), {len(new)} only in B "
                      f"({', '.join(new[:5])})")
-    if "policy" in a and "policy" in b:
+    if "policy" in a and "policy" in b and any(line.startswith(("policy.", "expected.")) for line in lines):
         lines.append(f"policy A: {policy_words(a)}")
         lines.append(f"policy B: {policy_words(b)}")
     return lines

@@ -457,10 +457,6 @@ def summary_table(evaluation: Evaluation, baseline: Evaluation | None = None, po
     currency = evaluation.costs.currency
     lines = [f"as of {data['as_of']}: {data['n_labelled']:,} labelled of {data['n_predictions']:,} predictions "
              f"({data['n_unlabelled']:,} left out: label not known yet)"]
-    if policy_words:
-        lines.append(f"policy: {policy_words}")
-    lines.append(f"costs in {currency} ({money_line(evaluation.metrics['money'])}); review capacity "
-                 f"{evaluation.costs.review_capacity_per_day:,.0f} a day")
     ours = flatten(evaluation.metrics)
     theirs = flatten(baseline.metrics) if baseline else None
     header = f"{'metric':<34}{'ours':>12}" + (f"{'baseline':>12}{'delta':>12}" if theirs else "")
@@ -474,6 +470,10 @@ def summary_table(evaluation: Evaluation, baseline: Evaluation | None = None, po
             delta = _delta(ours.get(key), theirs.get(key))
             line += f"{_fmt(theirs.get(key), kind):>12}{_fmt(delta, kind, signed=True):>12}"
         lines.append(line)
+    lines.append(f"costs in {currency} ({money_line(evaluation.metrics['money'])}); review capacity "
+                 f"{evaluation.costs.review_capacity_per_day:,.0f} a day")
+    if policy_words:
+        lines.append(f"policy: {policy_words}")
     return "\n".join(lines)
 
 
