@@ -151,7 +151,8 @@ def evaluate(
         metrics[risk] = risk_metrics(truth[risk], scores[risk], days, costs.review_capacity_per_day)
         metrics[risk]["calibration_error"] = calibration_error(reliability[risk])
     codes = scored["decision"].map(DECISION_CODES).to_numpy(dtype="int64")
-    metrics["policy"] = policy_metrics(codes, amount, truth["fraud"], truth["regret"], costs)
+    metrics["policy"] = {"currency": costs.currency,  # every cost below is in minor units of it
+                         **policy_metrics(codes, amount, truth["fraud"], truth["regret"], costs)}
     metrics["policy"].update(review_load(joined, costs.review_capacity_per_day))
     return Evaluation(
         metrics=metrics,
