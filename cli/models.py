@@ -110,7 +110,8 @@ def _say_checked(registry: Registry) -> None:
 def _metadata(root: Path, version: str) -> dict[str, Any]:
     """A registry version's metadata; a path to a model directory works too (to look before adding)."""
     as_path = Path(version)
-    if (as_path / "metadata.json").is_file() and not (root / version / "metadata.json").is_file():
+    in_registry = "/" not in version and "\\" not in version and (root / version / "metadata.json").is_file()
+    if not in_registry and (as_path / "metadata.json").is_file():
         return read_metadata(as_path)
     return Registry(root).show(version)
 

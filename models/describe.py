@@ -103,7 +103,7 @@ DIFF_SECTIONS = ("version", "training", "schema_hash", "code", "policy", "costs"
 def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """Lines `key: A -> B` for every recorded setting that differs (params, policy, metrics, schema...)."""
     flat_a, flat_b = _flatten({k: a.get(k) for k in DIFF_SECTIONS}), _flatten({k: b.get(k) for k in DIFF_SECTIONS})
-    lines = [f"{key}: {_show(flat_a.get(key))} -> {_show(flat_b.get(key))}"
+    lines = [_change(key, flat_a.get(key), flat_b.get(key))
              for key in sorted(set(flat_a) | set(flat_b)) if flat_a.get(key) != flat_b.get(key)]
     gone = [f for f in a.get("feature_names", []) if f not in set(b.get("feature_names", []))]
     new = [f for f in b.get("feature_names", []) if f not in set(a.get("feature_names", []))]
@@ -123,6 +123,14 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
             flat.update(_flatten(inner, f"{prefix}{key}."))
         return flat
     return {prefix.rstrip("."): value}
+
+
+def _change(key: str, a: Any, b: Any) -> str:
+    """`key: a -> b`, with every digit where the short forms would look the same (1 -> 1.000000001)."""
+    shown_a, shown_b = _show(a), _show(b)
+    if shown_a == shown_b:
+        shown_a, shown_b = repr(a), repr(b)
+    return f"{key}: {shown_a} -> {shown_b}"
 
 
 def _show(value: Any) -> str:
