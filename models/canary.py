@@ -7,8 +7,8 @@ edited by hand, another engine version. `check_canary(bundle)` runs, without dat
 1. the code version rule of `models.provenance` (another major version refuses);
 2. the contract's example order, scored through the online features on an empty state:
    both scores must be probabilities and the decision one of the three;
-3. the canary sample stored at training (`canary.npz`): its rows are scored again and the
-   share of each decision must stay within `RATE_TOLERANCE` (absolute) of the shares
+3. the canary sample stored at training (`canary.npz`): its rows are scored again, every
+   score must be a probability (not NaN), and the share of each decision must stay within `RATE_TOLERANCE` (absolute) of the shares
    recorded at training. The same model reproduces them exactly; a tolerance of 2 points
    leaves room for a LightGBM upgrade that moves a few scores by rounding, and none for a
    model that declines or reviews a different part of the traffic.
@@ -109,6 +109,11 @@ def _rescore_sample(bundle: ModelBundle, result: CanaryResult) -> None:
         return
     sample = bundle.canary
     fraud, regret = bundle.scores(sample.rows)
+    for risk, scores in (("fraud", fraud), ("regret", regret)):
+        bad = ~((scores >= 0) & (scores <= 1))  # NaN fails both comparisons
+        if bad.any():
+            result.problems.append(f"{risk} scores of {int(bad.sum()):,} of the {len(scores):,} canary rows are not "
+                                   f"probabilities (e.g. {scores[bad][0]!r})")
     now = decision_rates(bundle.policy.decide_many(fraud, regret))
     then = {name: float(recorded["rates"][name]) for name in now}
     drift = {name: now[name] - then[name] for name in now}

@@ -98,8 +98,9 @@ def decision_rates(codes: np.ndarray) -> dict[str, float]:
 def percent(probability: float) -> str:
     """A threshold as a short percentage: 0.45 -> "45%", 0.031 -> "3.1%", 0.00042 -> "0.042%"."""
     share = probability * 100
-    if 99.5 <= share < 100:  # "100%" would read as "never"; say how close to certain it is
-        return f"{share:.4g}%"
+    if 99.5 <= share < 100:  # "100%" would misread: as many digits as it takes to stay below it
+        digits = next((d for d in range(4, 12) if f"{share:.{d}g}" != "100"), 12)
+        return f"{share:.{digits}g}%"
     return f"{share:.0f}%" if share >= 10 else f"{share:.2g}%"
 
 

@@ -112,3 +112,12 @@ def test_add_files_the_registry_version_into_the_copy(model_dir, registry):
     assert (metadata["version"], metadata["trained_version"]) == ("hotfix-1", trained)
     assert load_bundle(registry.root / "hotfix-1").version == "hotfix-1"
     assert registry.promoted() is None  # adding never serves
+
+
+def test_a_model_scoring_nan_is_refused_by_the_example_order(model_dir, registry, tmp_path):
+    broken = copy_model(model_dir, tmp_path / "nan")
+    fraud = json.loads((broken / "fraud.json").read_text())
+    fraud["calibrator"] = {"kind": "platt", "a": float("nan"), "b": 0.0}  # every fraud score NaN
+    (broken / "fraud.json").write_text(json.dumps(fraud))
+    with pytest.raises(ModelRefused, match="fraud scores of 2,000 of the 2,000 canary rows are not probabilities"):
+        registry.add(broken, "v-nan")

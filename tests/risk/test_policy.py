@@ -33,3 +33,7 @@ def test_costs_use_the_currency_minor_unit():
 
 def test_percentages_keep_two_significant_digits_below_ten():
     assert [percent(p) for p in (0.45, 0.031, 0.0042, 0.1)] == ["45%", "3.1%", "0.42%", "10%"]
+
+
+def test_a_threshold_just_below_one_never_reads_as_one_hundred_percent():
+    assert percent(0.9999997623) == "99.99998%" and percent(1.0) == "100%"
