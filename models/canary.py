@@ -9,9 +9,10 @@ edited by hand, another engine version. `check_canary(bundle)` runs, without dat
    both scores must be probabilities and the decision one of the three;
 3. the canary sample stored at training (`canary.npz`): its rows are scored again, every
    score must be a probability (not NaN), and the share of each decision must stay within
-   `RATE_TOLERANCE` (absolute) of the shares recorded at training. The same model reproduces them exactly; a tolerance of 2 points
-   leaves room for a LightGBM upgrade that moves a few scores by rounding, and none for a
-   model that declines or reviews a different part of the traffic.
+   `RATE_TOLERANCE` (absolute) of the shares recorded at training. The same model
+   reproduces them exactly; a tolerance of 2 points leaves room for a LightGBM upgrade that
+   moves a few scores by rounding, and none for a model that declines or reviews a different
+   part of the traffic.
 
 Loading itself (`models.bundle.load_bundle`) already refuses a missing model file, a
 corrupt one and another feature schema; `check_model_dir` adds those as problems.
