@@ -122,3 +122,11 @@ def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: di
                 found.append(f"{risk}: only {facts[f'positives_{slice_name}']} positives in the {slice_name} slice: "
                              "metrics and thresholds are noisy")
     return found
+
+
+def diagnostics(orders: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Timestamp, labels: pd.DataFrame,
+                valid: np.ndarray, models: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Label maturity per slice and the warnings, as the model's metadata records them."""
+    maturity = label_maturity(orders, outcomes, as_of, labels, valid)
+    return {"label_maturity": maturity,
+            "warnings": warnings_of(maturity, int((~valid).sum()), int(valid.sum()), models)}

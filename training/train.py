@@ -20,15 +20,16 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from features.batch import compute_features
 from features.catalog import CATEGORICAL, FEATURE_NAMES, schema_hash
-from models.bundle import CanarySample, ModelBundle
+from models.bundle import ModelBundle
 from models.provenance import code_version
 from models.risk_model import RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
 from risk.money import Rates, load_rates
-from risk.policy import DECISION_NAMES, Costs, decision_rates, policy_in_words
-from training.diagnostics import label_maturity, warnings_of
+from risk.policy import DECISION_NAMES, Costs, policy_in_words
+from training.diagnostics import diagnostics
 from training.policy_search import PolicyChoice, search_policy
+from training.record import canary_record, canary_sample, model_facts
 
 Progress = Callable[[str], None]
 
@@ -129,10 +130,10 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
                             choice.cost_approve_all / n_valid, config.costs.currency)
     say(f"policy: {words}")
     metadata = _metadata(data_fingerprint(orders, outcomes), config, data, metrics, choice, models)
-    metadata["diagnostics"] = _diagnostics(orders, outcomes, config, data, models)
-    canary = _canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
-    metadata["canary"] = {"file": "canary.npz", "rows": len(canary.rows),
-                          "rates": decision_rates(choice.policy.decide_many(canary.fraud, canary.regret))}
+    history = orders[orders["created_at"] < config.as_of]
+    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"])
+    canary = canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
+    metadata["canary"] = canary_record(canary, choice.policy)
     bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata, canary)
     validation = pd.DataFrame({
         "order_id": data.labels["order_id"].to_numpy()[valid], "fraud_score": fraud_p.astype("float64"),
@@ -189,37 +190,9 @@ def _metadata(
         "importance": {risk: _top(model.importance()) for risk, model in models.items()},
         "money": {"reporting_currency": config.costs.currency, "rates": config.rates.describe()},
         "code": code_version(),
-        "models": {risk: _model_facts(model, data, risk) for risk, model in models.items()},
+        "models": {risk: model_facts(model, data.labels[risk].to_numpy(), data.valid)
+                   for risk, model in models.items()},
     }
-
-
-CANARY_ROWS = 2000
-
-
-def _canary_sample(X: np.ndarray, fraud: np.ndarray, regret: np.ndarray, seed: int) -> CanarySample:
-    """Up to CANARY_ROWS validation rows and their scores, for the registry's and the service's canary."""
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(X), size=min(CANARY_ROWS, len(X)), replace=False))
-    return CanarySample(rows=np.ascontiguousarray(X[pick]), fraud=fraud[pick].astype("float64"),
-                        regret=regret[pick].astype("float64"))
-
-
-def _model_facts(model: RiskModel, data: TrainingSet, risk: str) -> dict[str, Any]:
-    """Hyperparameters, trees, calibrator and positives of one risk's model, for reports and `models show`."""
-    y = data.labels[risk].to_numpy()
-    return {"params": model.get_params(), "trees": model.trees, "calibrator": model.calibrator_.kind,
-            "pos_weight": model.pos_weight_, "positives_train": int(y[~data.valid].sum()),
-            "positives_valid": int(y[data.valid].sum())}
-
-
-def _diagnostics(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, data: TrainingSet,
-                 models: dict[str, RiskModel]) -> dict[str, Any]:
-    """Label maturity per slice and the warnings of `training.diagnostics`."""
-    history = orders[orders["created_at"] < config.as_of]
-    maturity = label_maturity(history, outcomes, config.as_of, data.labels, data.valid)
-    facts = {risk: _model_facts(model, data, risk) for risk, model in models.items()}
-    warnings = warnings_of(maturity, int((~data.valid).sum()), int(data.valid.sum()), facts)
-    return {"label_maturity": maturity, "warnings": warnings}
 
 
 def _top(importance: dict[str, float], n: int = 25) -> dict[str, float]:
