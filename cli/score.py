@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.progress import Progress
 from cli.times import parse_time
 from risk.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from models.bundle import ModelBundle
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,5 +52,19 @@ def run(args: argparse.Namespace) -> None:
         predictions.to_csv(args.out, index=False)
     else:
         predictions.to_parquet(args.out, index=False)
+    write_model_note(args.out, args.model, bundle)
     counts = predictions["decision"].value_counts().to_dict()
     progress(f"wrote {len(predictions):,} predictions to {args.out}: {counts}")
+
+
+MODEL_NOTE = ".model.json"
+
+
+def write_model_note(predictions: Path, model_dir: Path, bundle: ModelBundle) -> Path:
+    """Beside the predictions, which model made them, with its costs and policy: `risk evaluate` prices with them."""
+    metadata = bundle.full_metadata()
+    note: dict[str, object] = {"version": bundle.version, "model_dir": str(model_dir.resolve())}
+    note.update({key: metadata[key] for key in ("policy", "costs", "expected", "training") if key in metadata})
+    path = predictions.with_name(predictions.name + MODEL_NOTE)
+    path.write_text(json.dumps(note, indent=2, default=str) + "\n")
+    return path

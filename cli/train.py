@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,25 +37,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="an order without outcome is genuine once this old (default 60)")
     parser.add_argument("--valid-days", type=float, default=14.0, help="validation slice length (default 14)")
     parser.add_argument("--config", type=Path,
-                        help="JSON file: {\"fraud\": {lightgbm params}, \"regret\": {...}, \"costs\": {...}}")
+                        help="JSON file: {\"fraud\": {lightgbm params}, \"regret\": {...}, \"costs\": {...}}; "
+                        "checked before any data is read")
+    parser.add_argument("--rates", type=Path, help="exchange rates JSON (default: the shipped rates; see README, "
+                        "'Money'): order amounts are converted to the costs' currency before any cost")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(run=run)
 
 
 def load_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        config = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidInput(f"--config {path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"--config {path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    unknown = set(config) - {"fraud", "regret", "costs"}
-    if unknown:
-        raise InvalidInput(f"--config {path}: unknown section(s) {sorted(unknown)}; use fraud, regret, costs")
-    return config
+    """The checked --config (training.config): an unknown or invalid setting is one line, before any data."""
+    from training.config import read_config
+
+    return read_config(path)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -69,23 +63,26 @@ def run(args: argparse.Namespace) -> None:
         raise InvalidInput("--from must be before --as-of")
     if args.maturity_days < 0 or args.valid_days <= 0:
         raise InvalidInput("--maturity-days must be >= 0 and --valid-days > 0")
-    config = load_config(args.config)
-    try:
-        costs = Costs(**config.get("costs", {}))
-    except TypeError as exc:
-        raise InvalidInput(f"--config costs: {exc}") from None
+    config = load_config(args.config)  # settings first: a typo fails in a second, not after the feature work
+    costs = Costs(**config.get("costs", {}))
+    from risk.money import load_rates
+
+    rates = load_rates(args.rates)
+    rates.require(costs.currency)
     progress = Progress(args.quiet)
     progress(f"reading {args.orders} and {args.outcomes}")
     orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
     train_config = TrainConfig(as_of=as_of, train_from=train_from, maturity=timedelta(days=args.maturity_days),
                                valid_days=args.valid_days,
                                fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
-                               costs=costs, seed=args.seed)
+                               costs=costs, rates=rates, seed=args.seed)
     result = train(orders, outcomes, train_config, progress)
     bundle = result.bundle
     bundle.save(args.out)
     write_training_report(result, orders, outcomes, train_config, args.out / "report.html")
     progress(f"model {bundle.version} written to {args.out} (report: {args.out / 'report.html'})")
+    for warning in bundle.metadata.get("diagnostics", {}).get("warnings", []):
+        progress(f"warning: {warning}")
     print(summary(bundle))
 
 
@@ -93,27 +90,26 @@ def write_training_report(
     result: TrainResult, orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, path: Path
 ) -> None:
     """The validation slice's evaluation, with feature importance, as an HTML page."""
+    from models.describe import policy_words
     from training.evaluate import evaluate
     from training.report import write_report
 
+    metadata = result.bundle.full_metadata()
     evaluation = evaluate(result.validation, orders, outcomes, as_of=config.as_of, maturity=config.maturity,
-                          costs=config.costs)
-    importance = {risk: values for risk, values in result.bundle.metadata["importance"].items()}
-    training = result.bundle.metadata["training"]
+                          costs=config.costs, rates=config.rates)
+    importance = {risk: values for risk, values in metadata["importance"].items()}
+    training = metadata["training"]
     write_report(path, f"Model {result.bundle.version}: validation {training['valid_from'][:10]} to "
                  f"{training['valid_to'][:10]}", evaluation, importance=importance,
-                 extra={"as of": training["as_of"], "trained on": training["n_train"],
-                        "policy": json.dumps(result.bundle.policy.to_dict())})
+                 extra={"as of": training["as_of"], "trained on": training["n_train"]},
+                 policy=result.bundle.policy, policy_words=policy_words(metadata), metadata=metadata)
 
 
 def summary(bundle: ModelBundle) -> str:
-    """The trained models' validation metrics and the policy's expected effect, for the terminal."""
-    lines = [f"model {bundle.version}", f"{'risk':<8} {'AUC':>7} {'AP':>7} {'Brier':>8} {'pos/n':>14}"]
-    for risk, m in bundle.metadata["metrics"].items():
-        lines.append(f"{risk:<8} {m['roc_auc']:7.4f} {m['average_precision']:7.4f} {m['brier']:8.5f} "
-                     f"{m['positives']:>6}/{m['n']:<7}")
-    expected = bundle.metadata["expected"]
-    rates = ", ".join(f"{k} {v:.2%}" for k, v in expected["rates"].items())
-    lines.append(f"policy on validation: {rates}; {expected['reviews_per_day']:.0f} reviews/day; "
-                 f"cost {expected['cost'] / 100:,.0f} vs {expected['cost_approve_all'] / 100:,.0f} approving all")
+    """The trained models (trees, calibrator, validation metrics, settings), the policy in words, the warnings."""
+    from models.describe import model_lines, policy_words
+
+    metadata = bundle.full_metadata()
+    lines = [f"model {bundle.version}", *model_lines(metadata), f"policy: {policy_words(metadata)}"]
+    lines += [f"warning: {w}" for w in metadata.get("diagnostics", {}).get("warnings", [])]
     return "\n".join(lines)

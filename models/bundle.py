@@ -19,6 +19,35 @@ from risk.errors import DataError, NotFound
 from risk.policy import Costs, Policy
 
 METADATA = "metadata.json"
+CANARY = "canary.npz"
+
+
+@dataclass(frozen=True)
+class CanarySample:
+    """A few hundred training-time feature rows and the scores the models gave them at training.
+
+    Stored in the model directory so that a registry or a service can check, with no data
+    at hand, that the model it loaded still decides as it did when it was trained
+    (`models.canary.check_canary`).
+    """
+
+    rows: np.ndarray  # float32, catalog order
+    fraud: np.ndarray
+    regret: np.ndarray
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, rows=self.rows, fraud=self.fraud, regret=self.regret)
+
+    @classmethod
+    def load(cls, path: Path) -> CanarySample:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(rows=data["rows"], fraud=data["fraud"], regret=data["regret"])
+        except FileNotFoundError:
+            raise DataError(f"{path}: missing: the model's metadata names a canary sample") from None
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(f"{path}: not a canary sample ({exc})") from None
 
 
 class SchemaMismatch(DataError):
@@ -32,6 +61,7 @@ class ModelBundle:
     policy: Policy
     costs: Costs
     metadata: dict[str, Any]
+    canary: CanarySample | None = None  # training-time rows for the registry's and the service's canary
 
     @property
     def version(self) -> str:
@@ -45,8 +75,13 @@ class ModelBundle:
         directory.mkdir(parents=True, exist_ok=True)
         self.fraud.save(directory, "fraud")
         self.regret.save(directory, "regret")
-        metadata = dict(self.metadata, policy=self.policy.to_dict(), costs=self.costs.to_dict())
-        (directory / METADATA).write_text(json.dumps(metadata, indent=2, default=str))
+        if self.canary is not None:
+            self.canary.save(directory / CANARY)
+        (directory / METADATA).write_text(json.dumps(self.full_metadata(), indent=2, default=str))
+
+    def full_metadata(self) -> dict[str, Any]:
+        """The metadata as metadata.json holds it: with the policy and the costs."""
+        return dict(self.metadata, policy=self.policy.to_dict(), costs=self.costs.to_dict())
 
 
 def load_bundle(directory: Path) -> ModelBundle:
@@ -60,12 +95,17 @@ def load_bundle(directory: Path) -> ModelBundle:
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     check_schema(metadata, directory)
+    try:
+        policy, costs = Policy(**metadata["policy"]), Costs(**metadata["costs"])
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"{path}: no usable policy and costs ({exc})") from None
     return ModelBundle(
         fraud=RiskModel.load(directory, "fraud"),
         regret=RiskModel.load(directory, "regret"),
-        policy=Policy(**metadata["policy"]),
-        costs=Costs(**metadata["costs"]),
+        policy=policy,
+        costs=costs,
         metadata=metadata,
+        canary=CanarySample.load(directory / CANARY) if "canary" in metadata else None,
     )
 
 

@@ -6,8 +6,15 @@ leave a half-written state behind. The state is one small file, `registry.json`
 atomically; a model is added by copying it into a hidden temporary folder and renaming that
 into place, so a crash never leaves a half-copied model that looks complete.
 
-A model is identified by its folder name, which `add` sets to its version; hand-placed
-folders keep the name they were given.
+A model is identified by its folder name, which `add` sets to its version (and writes into
+the copy's metadata, keeping the trained one as `trained_version`), so the version a service
+names in `/readyz` and in every decision is the registry's. Adding does not serve a model:
+only `promote` (or `add --promote`) changes what serving loads.
+
+Safety: `add`, `promote` and `rollback` load the model and run the canary
+(`models.canary.check_model_dir`: both models present and loadable, feature schema, code
+version, the contract's example order, decision rates on the sample recorded at training);
+a refused model is a `ModelRefused` naming why, and nothing changes.
 """
 
 from __future__ import annotations
@@ -17,14 +24,17 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from risk.errors import DataError, InvalidInput, NotFound
+from risk.errors import DataError, InvalidInput, ModelRefused, NotFound
 from risk.files import sync_directory, write_text_atomically
+
+if TYPE_CHECKING:  # the canary loads LightGBM and the feature pipeline: imported when a check runs
+    from models.canary import CanaryResult
 
 try:
     import fcntl
@@ -64,7 +74,10 @@ def read_metadata(model_dir: Path) -> dict[str, Any]:
 class Registry:
     """A registry folder: each subfolder holding a metadata.json is a model, `registry.json` says which is live."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, checker: Callable[[Path], CanaryResult] | None = None) -> None:
+        """`checker` runs on every model before it is added or goes live (default: the canary)."""
+        self.checker = checker or _canary
+        self.last_check: CanaryResult | None = None  # the latest check's result, warnings included
         root = Path(root)
         if not root.exists():
             raise NotFound(f"model registry {root} does not exist (set --registry or RISK_REGISTRY)")
@@ -96,9 +109,19 @@ class Registry:
             raise NotFound(f"promoted model {version} is missing from registry {self.root}; promote another")
         return path
 
+    def check(self, model_dir: Path) -> CanaryResult:
+        """Run the checker on a model directory; a refused model is ModelRefused naming every problem."""
+        result = self.checker(model_dir)
+        self.last_check = result
+        if not result.ok:
+            raise ModelRefused(f"model {model_dir} refused: {result.reason()}")
+        return result
+
     def promote(self, version: str) -> None:
         """Make `version` the live model; promoting the live one again is a no-op, so history has no repeats."""
-        read_metadata(self._model_dir(version))  # a corrupt model must never go live
+        path = self._model_dir(version)
+        read_metadata(path)  # a corrupt model must never go live
+        self.check(path)
         with self._locked():
             state = self._read_state()
             if state["promoted"] == version:
@@ -118,6 +141,7 @@ class Registry:
             previous = history[-2]
             if not (self.root / previous / METADATA).is_file():
                 raise NotFound(f"cannot roll back to {previous}: it is no longer in registry {self.root}")
+            self.check(self.root / previous)
             history.pop()
             state["promoted"] = previous
             self._write_state(state)
@@ -132,6 +156,7 @@ class Registry:
             raise InvalidInput(f"{model_dir}: no usable version ({version!r}); give one that names a plain folder")
         if self.root.resolve().is_relative_to(model_dir.resolve()):
             raise InvalidInput(f"registry {self.root} lies inside model directory {model_dir}; move one of them")
+        self.check(model_dir)
         with self._locked():
             target = self.root / version
             if target.exists():
@@ -140,6 +165,7 @@ class Registry:
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{version}.", suffix=".tmp"))
             try:
                 shutil.copytree(model_dir, staging, dirs_exist_ok=True)
+                _file_under(staging, version, metadata)
                 os.rename(staging, target)  # hidden until complete: a crash leaves only a dot-folder
             except OSError as exc:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -192,6 +218,20 @@ class Registry:
             if fcntl is not None:
                 fcntl.flock(handle, fcntl.LOCK_EX)
             yield  # the lock goes with the file handle
+
+
+def _canary(model_dir: Path) -> CanaryResult:
+    from models.canary import check_model_dir
+
+    return check_model_dir(model_dir)
+
+
+def _file_under(model_dir: Path, version: str, metadata: dict[str, Any]) -> None:
+    """Write the registry version into a copied model's metadata, so serving names the registry's version."""
+    if metadata.get("version") == version:
+        return
+    renamed = dict(metadata, version=version, trained_version=metadata.get("version"))
+    write_text_atomically(model_dir / METADATA, json.dumps(renamed, indent=2, default=str))
 
 
 def _is_version(name: str) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from models.calibration import Calibrator, choose_calibrator
 from models.explain import PathExplainer
 from models.single_row import ConstantMargin, SingleRowPredictor, row_predictor
-from risk.errors import InvalidInput, RiskError
+from risk.errors import DataError, InvalidInput, RiskError
 
 FEATURE_DTYPE = np.float32
 """The precision a model sees features in, on every route: fit, batch (`predict_proba`) and one row
@@ -238,15 +238,35 @@ class RiskModel:
         if self.booster_ is not None:
             self.booster_.save_model(str(directory / f"{name}.lgb.txt"))
         meta = {"params": self.get_params(), "feature_names": self.feature_names_, "pos_weight": self.pos_weight_,
-                "calibrator": self.calibrator_.to_dict(), "calibration_scores": self.calibration_scores_}
+                "calibrator": self.calibrator_.to_dict(), "calibration_scores": self.calibration_scores_,
+                "constant": self.booster_ is None, "trees": self.trees}
         (directory / f"{name}.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, directory: Path, name: str) -> RiskModel:
-        meta = json.loads((directory / f"{name}.json").read_text())
+        """The model `name` of a model directory; a missing or unreadable file is a DataError naming it.
+
+        A trees file is optional only for a model saved as constant: a fitted model whose trees
+        went missing would otherwise score every order with the calibrator alone (a model
+        directory without its fraud trees declined 2,418 of 2,418 orders that way).
+        """
+        path = directory / f"{name}.json"
+        try:
+            meta = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DataError(f"{path}: missing: the {name} model is not in {directory}") from None
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: cannot be read as the {name} model ({exc})") from None
         model = cls(**meta["params"])
         trees = directory / f"{name}.lgb.txt"
-        model.booster_ = lgb.Booster(model_file=str(trees)) if trees.exists() else None
+        # models saved before "constant" was recorded: only a constant model has no calibration scores
+        constant = meta.get("constant", not meta.get("calibration_scores"))
+        if not trees.exists() and not constant:
+            raise DataError(f"{trees}: missing: the {name} model was trained with trees but its trees file is gone")
+        try:
+            model.booster_ = lgb.Booster(model_file=str(trees)) if trees.exists() else None
+        except lgb.basic.LightGBMError as exc:
+            raise DataError(f"{trees}: not a LightGBM model ({str(exc).splitlines()[0]})") from None
         model.feature_names_ = meta["feature_names"]
         model.pos_weight_ = meta["pos_weight"]
         model.calibrator_ = Calibrator.from_dict(meta["calibrator"])

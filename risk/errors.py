@@ -37,3 +37,9 @@ class NotFound(RiskError):
     """A named thing (model, order, file) does not exist."""
 
     status = 404
+
+
+class ModelRefused(RiskError):
+    """A model failed the checks a model must pass before it is added, promoted or served (models.canary)."""
+
+    status = 409

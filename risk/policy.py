@@ -7,11 +7,13 @@ never disagree on what a decision is worth.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
 from risk.contract import DECISIONS, Verdict
+from risk.money import format_money
 
 DECISION_CODES: dict[str, int] = {name: code for code, name in enumerate(DECISIONS)}
 """Each decision's code in arrays: its rank from the mildest (approve, 0) to the most severe."""
@@ -20,7 +22,10 @@ DECISION_NAMES = np.array(DECISIONS, dtype=object)
 
 @dataclass(frozen=True)
 class Costs:
-    """What outcomes cost, in the orders' minor units (amounts are in cents).
+    """What outcomes cost, in minor units of the reporting currency `currency` (USD cents by default).
+
+    Order amounts must be converted to that currency first (`risk.money.Rates.to_minor`):
+    `decision_costs` adds amounts and fees, so they must be in one currency.
 
     - an approved fraud loses the amount plus the chargeback fee;
     - a declined genuine order loses its margin (a share of the amount);
@@ -35,9 +40,15 @@ class Costs:
     refund_cost: float = 800.0
     review_prevents_regret: float = 0.3
     review_capacity_per_day: float = 200.0
+    currency: str = "USD"
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """The settings a costs section may hold."""
+        return [f.name for f in fields(cls)]
 
 
 @dataclass(frozen=True)
@@ -82,3 +93,36 @@ def decision_rates(codes: np.ndarray) -> dict[str, float]:
     """Share of orders per decision."""
     counts = np.bincount(codes, minlength=len(DECISIONS)) / max(len(codes), 1)
     return {name: float(counts[i]) for name, i in DECISION_CODES.items()}
+
+
+def percent(probability: float) -> str:
+    """A threshold as a short percentage: 0.45 -> "45%", 0.031 -> "3.1%", 0.00042 -> "0.042%"."""
+    share = probability * 100
+    if 99.5 <= share < 100:  # "100%" would misread: as many digits as it takes to stay below it
+        digits = next((d for d in range(4, 12) if f"{share:.{d}g}" != "100"), 12)
+        return f"{share:.{digits}g}%"
+    return f"{share:.0f}%" if share >= 10 else f"{share:.2g}%"
+
+
+def rule_in_words(policy: Policy) -> str:
+    """The thresholds as a sentence: "decline if fraud >= 45%; review if fraud >= 3.1% or regret >= 17%"."""
+    never = 1.0  # a threshold above every probability: that branch never fires
+    decline = f"decline if fraud >= {percent(policy.decline_fraud)}" if policy.decline_fraud <= never else \
+        "never decline"
+    triggers = [f"{risk} >= {percent(value)}" for risk, value in
+                (("fraud", policy.review_fraud), ("regret", policy.review_regret))
+                if value <= never and not (risk == "fraud" and value >= policy.decline_fraud)]
+    review = f"review if {' or '.join(triggers)}" if triggers else "never review"
+    return f"{decline}; {review}"
+
+
+def policy_in_words(policy: Policy, reviews_per_day: float, cost_per_order: float, approve_all_per_order: float,
+                    currency: str) -> str:
+    """The policy and its expected effect in one line a risk analyst can read aloud.
+
+    "decline if fraud >= 45%; review if fraud >= 3.1% or regret >= 17%: about 28 reviews a day,
+    expected cost 45.04 USD per order vs 60.02 approving all" (costs in minor units of `currency`).
+    """
+    approve_all = format_money(approve_all_per_order, currency).removesuffix(f" {currency}")
+    return (f"{rule_in_words(policy)}: about {reviews_per_day:,.0f} reviews a day, expected cost "
+            f"{format_money(cost_per_order, currency)} per order vs {approve_all} approving all")

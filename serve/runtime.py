@@ -14,7 +14,8 @@ from pathlib import Path
 
 from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
-from risk.errors import InvalidInput
+from models.canary import check_canary
+from risk.errors import InvalidInput, ModelRefused, RiskError
 from risk.urls import redacted_url
 from serve.config import Role, Settings
 from serve.decision_log import open_decision_log
@@ -37,6 +38,52 @@ def model_path(settings: Settings) -> Path:
     raise InvalidInput("give a model directory (--model) or a registry (--registry)")
 
 
+def from_registry(settings: Settings) -> bool:
+    """The model comes from the registry's promotion (not a fixed --model directory)."""
+    return settings.model_dir is None and settings.registry is not None
+
+
+def registry_version(settings: Settings) -> str | None:
+    """The registry's promoted version now (None when serving a --model directory)."""
+    if not from_registry(settings):
+        return None
+    from models.registry import Registry
+
+    return Registry(settings.registry).promoted()  # type: ignore[arg-type]  # from_registry: not None
+
+
+def model_path_name(settings: Settings) -> str:
+    """What to call the model being loaded when it cannot be read: its directory, or the registry's promotion."""
+    try:
+        return str(model_path(settings))
+    except RiskError:
+        return str(settings.model_dir or settings.registry)
+
+
+def load_served(settings: Settings) -> ModelBundle:
+    """The model to serve, named by its registry version when it comes from a registry.
+
+    A registry version is its folder's name: a hand-placed folder whose metadata says
+    otherwise is served under the folder's name (the trained one kept as `trained_version`),
+    so `/readyz`, every decision and `risk models list` name the same thing.
+    """
+    path = model_path(settings)
+    bundle = load_bundle(path)
+    if from_registry(settings) and bundle.version != path.name:
+        bundle.metadata = dict(bundle.metadata, version=path.name, trained_version=bundle.version)
+    return bundle
+
+
+def checked(bundle: ModelBundle) -> ModelBundle:
+    """The bundle if it passes the canary (`models.canary.check_canary`), else ModelRefused naming why."""
+    result = check_canary(bundle)
+    for warning in result.warnings:
+        log.warning("model %s: %s", bundle.version, warning)
+    if not result.ok:
+        raise ModelRefused(f"model {bundle.version} refused: {result.reason()}")
+    return bundle
+
+
 def open_state(settings: Settings) -> FeatureState:
     if settings.redis_url:
         from features.state.redis_state import RedisState
@@ -54,7 +101,7 @@ FREEZE_EVERY_S = 1.0  # at 10 s, the objects in between still made full collecti
 
 
 def build_engine(settings: Settings) -> ScoringEngine:
-    bundle = load_bundle(model_path(settings))
+    bundle = checked(load_served(settings))  # a model that fails the canary never starts serving
     shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     decisions = open_decision_log(settings.database_url, settings.sqlite_path)
@@ -67,7 +114,7 @@ def build_engine(settings: Settings) -> ScoringEngine:
 def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
     """What a starting service serves: the model (version, path) and its backends, URLs without credentials."""
     source = f" (registry {settings.registry}: the promoted model, reloaded on promote)" if (
-        settings.model_dir is None and settings.registry is not None) else ""
+        from_registry(settings)) else ""
     lines = [f"model: {engine.model_version} from {model_path(settings)}{source}"]
     if settings.shadow_model_dir is not None:
         lines.append(f"shadow model: {settings.shadow_model_dir} (scored and logged, never answering)")
@@ -103,27 +150,62 @@ def api_keys(settings: Settings) -> dict[str, Role]:
 
 
 class Reloader:
-    """Loads a newly promoted model in the background; a broken one is logged and the old one kept."""
+    """Loads a newly promoted model, after the canary; a refused one is logged, reported and the old one kept.
+
+    `refused` holds the latest refusal (version and reason) until a model is switched to, so
+    `/readyz` says why the service is not on the registry's promoted version.
+    """
 
     def __init__(self, engine: ScoringEngine, settings: Settings,
                  on_change: Callable[[str], None] | None = None) -> None:
         self.engine, self.settings, self.on_change = engine, settings, on_change
         self.stop = threading.Event()
+        self.refused: dict[str, str] | None = None
 
     def reload_now(self) -> str:
-        path = model_path(self.settings)
-        bundle: ModelBundle = load_bundle(path)
-        if bundle.version != self.engine.model_version:
-            self.engine.reload(bundle)
-            log.info("model %s loaded from %s", bundle.version, path)
-            if self.on_change:
-                self.on_change(bundle.version)
+        """Switch to the promoted model (or the directory's model) if it is new and passes the canary.
+
+        Returns the version serving afterwards; a model that does not load or fails the canary is
+        ModelRefused (409) naming why, and the old model keeps serving.
+        """
+        try:
+            bundle = load_served(self.settings)
+        except RiskError as exc:
+            raise self._refuse(str(self.registry_version() or model_path_name(self.settings)), exc.message) from None
+        if bundle.version == self.engine.model_version:
+            return bundle.version
+        try:
+            checked(bundle)
+        except ModelRefused as exc:
+            raise self._refuse(bundle.version, exc.message) from None
+        self.engine.reload(bundle)
+        self.refused = None
+        log.info("model %s loaded from %s", bundle.version, model_path(self.settings))
+        if self.on_change:
+            self.on_change(bundle.version)
         return self.engine.model_version
+
+    def registry_version(self) -> str | None:
+        """The registry's promoted version now; None for a --model directory or an unreadable registry."""
+        try:
+            return registry_version(self.settings)
+        except RiskError:
+            return None
+
+    def _refuse(self, version: str, reason: str) -> ModelRefused:
+        if self.refused != {"version": version, "reason": reason}:  # logged once per refusal, not every interval
+            log.error("model %s refused; %s keeps serving: %s", version, self.engine.model_version, reason)
+        self.refused = {"version": version, "reason": reason}
+        return ModelRefused(f"{reason}; {self.engine.model_version} keeps serving")
 
     def watch(self) -> None:
         while not self.stop.wait(self.settings.reload_interval_s):
             try:
+                if self.refused and self.refused["version"] == self.registry_version():
+                    continue  # refused already: checked again on the next promotion or POST /v1/admin/reload
                 self.reload_now()
+            except ModelRefused:
+                pass  # logged by _refuse
             except Exception:
                 log.exception("model reload failed; keeping %s", self.engine.model_version)
 

@@ -17,11 +17,26 @@ from serve.metrics import Metrics
 from serve.runtime import Reloader
 
 
+class ReloadRefusal(BaseModel):
+    """The latest model the service refused to switch to, and why (it kept the model it serves)."""
+
+    version: str
+    reason: str
+
+
 class Readiness(BaseModel):
-    """Ready to score: a model is loaded and the decision log answers (the feature state may be degraded)."""
+    """Ready to score: a model is loaded and the decision log answers (the feature state may be degraded).
+
+    `model_version` is what every decision names; `registry_version` the registry's promoted
+    version (null when serving a fixed model directory): they differ only while a reload is
+    pending or was refused (`reload_refused` says why).
+    """
 
     ready: bool
     model: str
+    model_version: str
+    registry_version: str | None
+    reload_refused: ReloadRefusal | None
     decision_log: bool
     feature_state: bool
 
@@ -57,7 +72,11 @@ class ScoringService:
 
     def readiness(self) -> Readiness:
         checks = self.engine.readiness()
-        return Readiness(ready=checks["decision_log"], model=self.engine.model_version,
+        served = self.engine.model_version
+        refused = self.reloader.refused
+        return Readiness(ready=checks["decision_log"], model=served, model_version=served,
+                         registry_version=self.reloader.registry_version(),
+                         reload_refused=ReloadRefusal(**refused) if refused else None,
                          decision_log=checks["decision_log"], feature_state=checks["feature_state"])
 
     def reload_model(self) -> str:

@@ -22,11 +22,12 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from risk.datasets import read_frame
 from risk.errors import DataError, InvalidInput
 from risk.labels import DEFAULT_MATURITY, labels_as_of
-from risk.policy import DECISION_CODES, Costs, decision_costs, decision_rates
+from risk.money import Rates, load_rates, minor_exponent
+from risk.policy import DECISION_CODES, Costs, Policy, decision_costs, decision_rates
 
 RISKS = ("fraud", "regret")
 PREDICTION_COLUMNS = ("order_id", "fraud_score", "regret_score", "decision")
-ORDER_COLUMNS = ("order_id", "created_at", "amount")
+ORDER_COLUMNS = ("order_id", "created_at", "amount", "currency")
 OUTCOME_COLUMNS = ("order_id", "kind", "reported_at")
 FPR_TARGETS = (0.001, 0.01)
 RELIABILITY_BINS = 10
@@ -39,7 +40,8 @@ class Evaluation:
 
     `metrics` holds plain Python values only (NaN where a metric is undefined, e.g. the
     AUC of a risk without positives); `to_json` writes NaN as null. The arrays hold one
-    entry per labelled order, all in the same order.
+    entry per labelled order, all in the same order; `amount` is in minor units of the
+    reporting currency `costs.currency` (converted with the rates named in `metrics["money"]`).
     """
 
     metrics: dict[str, Any]
@@ -113,12 +115,15 @@ def evaluate(
     as_of: pd.Timestamp | None = None,
     maturity: timedelta = DEFAULT_MATURITY,
     costs: Costs = Costs(),  # noqa: B008 - frozen dataclass, safe as a default
+    rates: Rates | None = None,
 ) -> Evaluation:
     """Score `predictions` against the labels known at `as_of` (default: the latest report).
 
     Only labelled orders are scored; `metrics["data"]` says how many predictions were
     left out because their label was not known yet. Unknown order ids are an error:
-    they mean the predictions and the orders do not belong together.
+    they mean the predictions and the orders do not belong together. Amounts are
+    converted to `costs.currency` with `rates` (default: the shipped rates) before any
+    cost is computed; a currency the rates lack is one InvalidInput naming it.
     """
     predictions = check_predictions(predictions)
     _require(orders, ORDER_COLUMNS, "orders")
@@ -135,16 +140,19 @@ def evaluate(
     scores = {risk: scored[f"{risk}_score"].to_numpy() for risk in RISKS}
     days = _days(scored["created_at"])
     reliability = {risk: reliability_table(truth[risk], scores[risk]) for risk in RISKS}
+    rates = rates or load_rates()
+    amount = rates.to_minor(scored["amount"].to_numpy(), scored["currency"].to_numpy(), costs.currency)
     metrics: dict[str, Any] = {
         "data": _data_summary(joined, labelled, as_of, maturity),
         "costs": costs.to_dict(),
+        "money": money_summary(scored["currency"], costs.currency, rates),
     }
     for risk in RISKS:
         metrics[risk] = risk_metrics(truth[risk], scores[risk], days, costs.review_capacity_per_day)
         metrics[risk]["calibration_error"] = calibration_error(reliability[risk])
     codes = scored["decision"].map(DECISION_CODES).to_numpy(dtype="int64")
-    amount = scored["amount"].to_numpy(dtype="float64")
-    metrics["policy"] = policy_metrics(codes, amount, truth["fraud"], truth["regret"], costs)
+    metrics["policy"] = {"currency": costs.currency,  # every cost below is in minor units of it
+                         **policy_metrics(codes, amount, truth["fraud"], truth["regret"], costs)}
     metrics["policy"].update(review_load(joined, costs.review_capacity_per_day))
     return Evaluation(
         metrics=metrics,
@@ -183,6 +191,13 @@ def _resolve_as_of(as_of: pd.Timestamp | None, outcomes: pd.DataFrame, joined: p
     if as_of.tzinfo is None:
         raise InvalidInput(f"as_of {as_of.isoformat()} has no timezone")
     return as_of
+
+
+def money_summary(currency: pd.Series, reporting: str, rates: Rates) -> dict[str, Any]:
+    """Which currencies the priced orders were in and how they were converted (for metrics and reports)."""
+    counts = currency.astype(str).value_counts()
+    return {"reporting_currency": reporting, "rates": rates.describe(),
+            "orders_by_currency": {str(code): int(n) for code, n in counts.items()}}
 
 
 def _days(created_at: pd.Series) -> np.ndarray:
@@ -422,7 +437,7 @@ _SUMMARY_ROWS = (
             (f"{risk} Brier", f"{risk}.brier", "num4"),
         )
     ),
-    ("cost per order (minor units)", "policy.cost_per_order", "money"),
+    ("cost per order", "policy.cost_per_order", "money"),
     ("approve-all cost per order", "policy.approve_all_cost_per_order", "money"),
     ("saving vs approve-all", "policy.saving_rate", "pct"),
     ("approve rate", "policy.rates.approve", "pct"),
@@ -431,26 +446,43 @@ _SUMMARY_ROWS = (
     ("reviews per day, mean", "policy.reviews_per_day_mean", "one"),
     ("reviews per day, max", "policy.reviews_per_day_max", "one"),
     ("review capacity per day", "policy.review_capacity_per_day", "one"),
+    ("days over review capacity", "policy.days_over_capacity", "int"),
+    ("days with orders", "policy.days", "int"),
 )
-_FORMATS = {"money": "{:,.1f}", "int": "{:,.0f}", "num": "{:.3f}", "num4": "{:.4f}", "one": "{:,.1f}", "pct": "{:.2%}"}
+_FORMATS = {"int": "{:,.0f}", "num": "{:.3f}", "num4": "{:.4f}", "one": "{:,.1f}", "pct": "{:.2%}"}
 
 
-def summary_table(evaluation: Evaluation, baseline: Evaluation | None = None) -> str:
-    """A short fixed-width table of the headline metrics, for the terminal."""
+def summary_table(evaluation: Evaluation, baseline: Evaluation | None = None, policy_words: str | None = None) -> str:
+    """A short fixed-width table of the headline metrics, for the terminal; money rows name their currency."""
     data = evaluation.metrics["data"]
+    currency = evaluation.costs.currency
     lines = [f"as of {data['as_of']}: {data['n_labelled']:,} labelled of {data['n_predictions']:,} predictions "
              f"({data['n_unlabelled']:,} left out: label not known yet)"]
     ours = flatten(evaluation.metrics)
     theirs = flatten(baseline.metrics) if baseline else None
-    header = f"{'metric':<30}{'ours':>12}" + (f"{'baseline':>12}{'delta':>12}" if theirs else "")
+    header = f"{'metric':<34}{'ours':>12}" + (f"{'baseline':>12}{'delta':>12}" if theirs else "")
     lines += [header, "-" * len(header)]
     for label, key, kind in _SUMMARY_ROWS:
-        line = f"{label:<30}{_fmt(ours.get(key), kind):>12}"
+        if kind == "money":
+            label = f"{label} ({currency})"
+            kind = f"money{minor_exponent(currency)}"
+        line = f"{label:<34}{_fmt(ours.get(key), kind):>12}"
         if theirs is not None:
             delta = _delta(ours.get(key), theirs.get(key))
             line += f"{_fmt(theirs.get(key), kind):>12}{_fmt(delta, kind, signed=True):>12}"
         lines.append(line)
+    lines.append(f"costs in {currency} ({money_line(evaluation.metrics['money'])}); review capacity "
+                 f"{evaluation.costs.review_capacity_per_day:,.0f} a day")
+    if policy_words:
+        lines.append(f"policy: {policy_words}")
     return "\n".join(lines)
+
+
+def money_line(money: dict[str, Any]) -> str:
+    """How the amounts were converted, in a few words: "orders in USD 700, EUR 200; rates default (2026-01-02)"."""
+    counts = ", ".join(f"{code} {n:,}" for code, n in money["orders_by_currency"].items())
+    rates = money["rates"]
+    return f"orders in {counts}; rates {rates['source']}, {rates['date']}"
 
 
 def _delta(a: Any, b: Any) -> float | None:
@@ -460,5 +492,38 @@ def _delta(a: Any, b: Any) -> float | None:
 def _fmt(value: Any, kind: str, signed: bool = False) -> str:
     if not _is_number(value) or not math.isfinite(value):
         return "n/a"
-    spec = _FORMATS[kind]
+    if kind.startswith("money"):  # minor units shown as major units with the currency's decimals
+        exponent = int(kind.removeprefix("money"))
+        value, spec = value / 10 ** exponent, f"{{:,.{exponent}f}}"
+    else:
+        spec = _FORMATS[kind]
     return (spec.replace("{:", "{:+") if signed else spec).format(value)
+
+
+# ---- the policy's thresholds ------------------------------------------------------------------
+
+THRESHOLDS = ("decline_fraud", "review_fraud", "review_regret")
+
+
+def threshold_curves(evaluation: Evaluation, policy: Policy, points: int = 60) -> pd.DataFrame:
+    """Expected cost per order and reviews per day as each threshold moves, the other two held at the policy's.
+
+    One row per (threshold, value): what an analyst needs to see how sensitive the cost and the
+    review queue are to each threshold, priced with `decision_costs` like the decisions.
+    """
+    fraud, regret = evaluation.scores["fraud"], evaluation.scores["regret"]
+    days = max(len(np.unique(_days(evaluation.created_at))), 1)
+    rows = []
+    for name in THRESHOLDS:
+        scores = fraud if name.endswith("fraud") else regret
+        grid = np.unique(np.clip(np.concatenate([np.quantile(scores, np.linspace(0.5, 1, points // 2)),
+                                                 np.logspace(-4, 0, points // 2), [getattr(policy, name)]]),
+                                 1e-4, 1.0))
+        for value in grid:
+            moved = Policy(**dict(policy.to_dict(), **{name: float(value)}))
+            codes = moved.decide_many(fraud, regret)
+            cost = decision_costs(codes, evaluation.amount, evaluation.labels["fraud"], evaluation.labels["regret"],
+                                  evaluation.costs)
+            rows.append({"threshold": name, "value": float(value), "cost_per_order": float(cost.mean()),
+                         "reviews_per_day": float((codes == DECISION_CODES["review"]).sum() / days)})
+    return pd.DataFrame(rows)

@@ -51,7 +51,13 @@ def search_policy(
     days: float,
     costs: Costs,
 ) -> PolicyChoice:
-    """The cheapest policy on this labelled slice whose reviews per day stay within capacity."""
+    """The cheapest policy on this labelled slice whose reviews per day stay within capacity.
+
+    `amount` must be in minor units of `costs.currency` already (`risk.money.Rates.to_minor`):
+    the costs add amounts to fees, so orders of several currencies are converted first.
+    Capacity binds on average over the slice (`days` * capacity reviews in all), which keeps
+    each candidate O(1); `risk evaluate` then counts the days that went over it.
+    """
     is_fraud, is_regret = is_fraud.astype(bool), is_regret.astype(bool)
     n = len(fraud)
     per_decision = [decision_costs(np.full(n, code), amount, is_fraud, is_regret, costs) for code in range(3)]

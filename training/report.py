@@ -23,7 +23,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from training.evaluate import RISKS, Evaluation, compare, cost_by_fraud_threshold, flatten, json_ready
+from risk.money import format_money, minor_exponent
+from risk.policy import Policy
+from training.evaluate import (
+    RISKS,
+    THRESHOLDS,
+    Evaluation,
+    compare,
+    cost_by_fraud_threshold,
+    flatten,
+    json_ready,
+    money_line,
+    threshold_curves,
+)
 
 TOP_FEATURES = 25
 LOW_SCORE = 1e-4  # log axes need a floor; scores below it are drawn at it
@@ -48,11 +60,23 @@ def write_report(
     baseline: Evaluation | None = None,
     importance: dict[str, dict[str, float]] | None = None,
     extra: dict | None = None,
+    policy: Policy | None = None,
+    policy_words: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the report to `path` (one HTML file) and return the path."""
+    """Write the report to `path` (one HTML file) and return the path.
+
+    `policy` adds the cost and review curves against each of its thresholds; `policy_words`
+    states it in a sentence at the top; `metadata` (a model directory's) adds the model's
+    hyperparameters, trees, calibrators and the training diagnostics.
+    """
     runs = {"ours": evaluation} if baseline is None else {"ours": evaluation, "baseline": baseline}
-    sections = [
-        ("overview", "Overview", _overview(evaluation, extra)),
+    sections = [("overview", "Overview", _overview(evaluation, extra, policy_words))]
+    if metadata is not None:
+        sections.append(("model", "Model and diagnostics", model_section(metadata)))
+    if policy is not None:
+        sections.append(("policy", "Policy thresholds", _policy_section(evaluation, policy)))
+    sections += [
         ("roc", "ROC curves", _roc_section(runs)),
         ("precision-recall", "Precision-recall", _pr_section(runs)),
         ("calibration", "Calibration", _calibration_section(runs)),
@@ -207,10 +231,13 @@ def _distribution_section(evaluation: Evaluation) -> str:
 
 
 def _cost_section(evaluation: Evaluation) -> str:
+    currency = evaluation.costs.currency
+    scale = 10 ** minor_exponent(currency)  # drawn in major units: "45.04 USD", not 4504
     fraud = evaluation.scores["fraud"]
     grid = np.unique(np.concatenate([np.quantile(fraud, np.linspace(0, 1, 401)), np.logspace(-4, 0, 81)]))
     curve = cost_by_fraud_threshold(evaluation, np.clip(grid, LOW_SCORE, 1))
-    policy = evaluation.metrics["policy"]
+    curve["cost_per_order"] /= scale
+    policy = {k: v / scale if k.endswith("cost_per_order") else v for k, v in evaluation.metrics["policy"].items()}
     best = curve.iloc[curve["cost_per_order"].argmin()]
     figure, (ax,) = _figure(1, height=4.2)
     ax.plot(curve["threshold"], curve["cost_per_order"], color=_COLOURS["ours"], label="decline if fraud >= x")
@@ -223,15 +250,78 @@ def _cost_section(evaluation: Evaluation) -> str:
         ax.set_ylim(0, ceiling)
     ax.set_xscale("log")
     ax.set_xlabel("fraud threshold x (log scale)")
-    ax.set_ylabel("cost per order (minor units)")
+    ax.set_ylabel(f"cost per order ({evaluation.costs.currency})")
     ax.grid(alpha=0.3)
     _legend(ax, "best")
+    money = {key: format_money(value * scale, currency) for key, value in (
+        ("best", best["cost_per_order"]), ("given", policy["cost_per_order"]),
+        ("all", policy["approve_all_cost_per_order"]))}
     note = (f"<p class='note'>Cost per labelled order of the decline-only policy at each threshold, priced with "
-            f"the same cost model as the decisions. Lowest: {best['cost_per_order']:,.1f} at x = "
+            f"the same cost model as the decisions. Lowest: {money['best']} at x = "
             f"{best['threshold']:.4g} ({int(best['declined']):,} declined); the given decisions cost "
-            f"{policy['cost_per_order']:,.1f}, approving everything {policy['approve_all_cost_per_order']:,.1f}. "
+            f"{money['given']}, approving everything {money['all']}. "
             "The y-axis may be cut: declining everything costs far more.</p>")
     return note + _img(figure, "cost vs fraud threshold")
+
+
+def _policy_section(evaluation: Evaluation, policy: Policy) -> str:
+    """Expected cost per order and reviews per day against each threshold, the other two held fixed."""
+    curves = threshold_curves(evaluation, policy)
+    currency, capacity = evaluation.costs.currency, evaluation.costs.review_capacity_per_day
+    scale = 10 ** minor_exponent(currency)
+    figure, axes = _figure(len(THRESHOLDS), height=4.0)
+    for ax, name in zip(axes, THRESHOLDS, strict=True):
+        curve = curves[curves["threshold"] == name]
+        ax.plot(curve["value"], curve["cost_per_order"] / scale, color=_COLOURS["ours"], label="cost per order")
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{name.replace('_', ' ')} threshold (log scale)")
+        ax.set_ylabel(f"expected cost per order ({currency})", color=_COLOURS["ours"])
+        chosen = getattr(policy, name)
+        if chosen <= 1:
+            ax.axvline(chosen, color="#176b2c", linestyle="--", label=f"chosen {chosen:.3g}")
+        reviews = ax.twinx()
+        reviews.plot(curve["value"], curve["reviews_per_day"], color=_COLOURS["baseline"], label="reviews a day")
+        reviews.axhline(capacity, color=_COLOURS["baseline"], linestyle=":", linewidth=1)
+        reviews.set_ylabel("reviews per day (dotted: capacity)", color=_COLOURS["baseline"])
+        ax.grid(alpha=0.3)
+        _legend(ax, "upper right")
+    note = ("<p class='note'>Each panel moves one threshold and keeps the other two at the chosen policy's; costs "
+            "are per labelled order of this slice, reviews per UTC day. A flat cost curve near the chosen value means "
+            "the choice is robust; a review curve above the dotted capacity line is a queue analysts cannot clear."
+            "</p>")
+    return note + _img(figure, "expected cost and reviews per day against each threshold")
+
+
+def model_section(metadata: dict[str, Any]) -> str:
+    """Hyperparameters, trees, calibrators, label maturity and the warnings of training."""
+    diagnostics = metadata.get("diagnostics", {})
+    warnings = diagnostics.get("warnings", [])
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    parts = [f"<p><b>Warnings:</b></p><ul>{items}</ul>" if warnings else "<p>No warnings.</p>"]
+    facts = metadata.get("models", {})
+    if facts:
+        rows = {risk: {"trees": f["trees"], "calibrator": f["calibrator"], "positive weight used": f["pos_weight"],
+                       "positives (train)": f["positives_train"], "positives (validation)": f["positives_valid"],
+                       **f["params"]} for risk, f in facts.items()}
+        parts.append(_table(pd.DataFrame(rows).rename_axis("setting").reset_index()))
+    maturity = diagnostics.get("label_maturity")
+    if maturity:
+        rows = {risk: {"median delay (days)": m["delay_days"].get("p50"),
+                       "p90 delay (days)": m["delay_days"].get("p90"),
+                       "outcomes in the estimate": m["outcomes_in_estimate"],
+                       "positives probably unreported, training": m["unreported_share_train"],
+                       "positives probably unreported, validation": m["unreported_share_valid"]}
+                for risk, m in maturity.items()}
+        parts.append("<p class='note'>Reporting delays estimated from the outcomes known at the training moment "
+                     "(orders old enough for their delays to be seen); the unreported share is 1 - observed / "
+                     "expected positives given each order's age.</p>")
+        parts.append(_table(pd.DataFrame(rows).rename_axis("label maturity").reset_index()))
+    if metadata.get("seed_spread"):
+        parts.append(_key_values({"seed spread": metadata["seed_spread"]}))
+    code = metadata.get("code")
+    if code:
+        parts.append(_key_values({"code": code, "schema hash": metadata.get("schema_hash")}))
+    return "\n".join(parts)
 
 
 def _importance_section(importance: dict[str, dict[str, float]]) -> str:
@@ -265,9 +355,15 @@ def _week_section(evaluation: Evaluation) -> str:
 # ---- tables ------------------------------------------------------------------------------
 
 
-def _overview(evaluation: Evaluation, extra: dict | None) -> str:
+def _overview(evaluation: Evaluation, extra: dict | None, policy_words: str | None = None) -> str:
     data = evaluation.metrics["data"]
-    lines = (f"<p>Labels as known at <b>{html.escape(data['as_of'])}</b> (maturity {data['maturity_days']:g} days): "
+    currency = evaluation.costs.currency
+    words = f"<p><b>Policy:</b> {html.escape(policy_words)}</p>" if policy_words else ""
+    money = (f"<p class='note'>Costs in {html.escape(currency)} (minor units converted for display; "
+             f"{html.escape(money_line(evaluation.metrics['money']))}); review capacity "
+             f"{evaluation.costs.review_capacity_per_day:,.0f} a day.</p>")
+    lines = words + money + (f"<p>Labels as known at <b>{html.escape(data['as_of'])}</b> "
+             f"(maturity {data['maturity_days']:g} days): "
              f"{data['n_labelled']:,} labelled orders scored of {data['n_predictions']:,} predictions; "
              f"{data['n_unlabelled']:,} left out because their label was not known yet. "
              f"Orders from {html.escape(data['first_order'])} to {html.escape(data['last_order'])}.</p>")
@@ -275,7 +371,12 @@ def _overview(evaluation: Evaluation, extra: dict | None) -> str:
                 for name, key in (("positives", "positives"), ("ROC AUC", "roc_auc"),
                                   ("average precision", "average_precision"))}
     policy = evaluation.metrics["policy"]
-    headline |= {"cost per order": policy["cost_per_order"], "saving vs approve-all": policy["saving_rate"]}
+    headline |= {"cost per order": format_money(policy["cost_per_order"], currency),
+                 "approve-all cost per order": format_money(policy["approve_all_cost_per_order"], currency),
+                 "saving vs approve-all": policy["saving_rate"],
+                 "reviews per day (mean, max)": f"{policy['reviews_per_day_mean']:,.1f}, "
+                                                f"{policy['reviews_per_day_max']:,.0f}",
+                 "days over review capacity": f"{policy['days_over_capacity']} of {policy['days']}"}
     details = _key_values(extra) if extra else ""
     return lines + _key_values(headline) + details
 

@@ -21,11 +21,15 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from features.batch import compute_features
 from features.catalog import CATEGORICAL, FEATURE_NAMES, schema_hash
 from models.bundle import ModelBundle
+from models.provenance import code_version
 from models.risk_model import RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
-from risk.policy import DECISION_NAMES, Costs
+from risk.money import Rates, load_rates
+from risk.policy import DECISION_NAMES, Costs, policy_in_words
+from training.diagnostics import diagnostics
 from training.policy_search import PolicyChoice, search_policy
+from training.record import canary_record, canary_sample, model_facts
 
 Progress = Callable[[str], None]
 
@@ -38,7 +42,8 @@ class TrainConfig:
     valid_days: float = 14.0
     fraud_params: dict[str, Any] = field(default_factory=dict)
     regret_params: dict[str, Any] = field(default_factory=dict)
-    costs: Costs = field(default_factory=Costs)
+    costs: Costs = field(default_factory=Costs)  # in minor units of costs.currency, the reporting currency
+    rates: Rates = field(default_factory=load_rates)  # order amounts -> costs.currency, before any cost
     seed: int = 7
 
 
@@ -47,7 +52,7 @@ class TrainingSet:
     """Features and labels of the orders a model may learn from, split in time."""
 
     X: np.ndarray
-    labels: pd.DataFrame  # order_id, fraud, regret (0/1), created_at, amount
+    labels: pd.DataFrame  # order_id, fraud, regret (0/1), created_at, amount (minor units of costs.currency)
     valid: np.ndarray  # bool mask of the validation slice
     valid_start: pd.Timestamp
     valid_end: pd.Timestamp
@@ -66,6 +71,8 @@ def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConf
     history = orders[orders["created_at"] < as_of].reset_index(drop=True)
     if history.empty:
         raise InvalidInput(f"no orders created before --as-of {as_of.isoformat()}")
+    # converted before the feature work, so a currency the rates lack fails in seconds, not minutes
+    amount = config.rates.to_minor(history["amount"].to_numpy(), history["currency"].to_numpy(), config.costs.currency)
     labels = labels_as_of(history, known_outcomes, as_of, config.maturity)
     created = history["created_at"]
     mature_end = as_of - config.maturity
@@ -83,7 +90,7 @@ def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConf
     valid = (created >= valid_start).to_numpy()
     frame = pd.DataFrame({
         "order_id": labels["order_id"], "fraud": labels["fraud"].fillna(0).astype("int8"),
-        "regret": labels["regret"].fillna(0).astype("int8"), "created_at": created, "amount": history["amount"],
+        "regret": labels["regret"].fillna(0).astype("int8"), "created_at": created, "amount": amount,
     })
     X = features[list(FEATURE_NAMES)].to_numpy(dtype="float32")[keep]
     return TrainingSet(X, frame[keep].reset_index(drop=True), valid[keep], valid_start, mature_end)
@@ -118,9 +125,16 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
     choice = search_policy(fraud_p, regret_p, data.labels["amount"].to_numpy()[valid],
                            data.labels["fraud"].to_numpy()[valid] == 1, data.labels["regret"].to_numpy()[valid] == 1,
                            days, config.costs)
-    say(f"policy: {choice.policy.to_dict()} -> {choice.rates}, {choice.reviews_per_day:.0f} reviews/day")
+    n_valid = max(int(valid.sum()), 1)
+    words = policy_in_words(choice.policy, choice.reviews_per_day, choice.cost / n_valid,
+                            choice.cost_approve_all / n_valid, config.costs.currency)
+    say(f"policy: {words}")
     metadata = _metadata(data_fingerprint(orders, outcomes), config, data, metrics, choice, models)
-    bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata)
+    history = orders[orders["created_at"] < config.as_of]
+    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"])
+    canary = canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
+    metadata["canary"] = canary_record(canary, choice.policy)
+    bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata, canary)
     validation = pd.DataFrame({
         "order_id": data.labels["order_id"].to_numpy()[valid], "fraud_score": fraud_p.astype("float64"),
         "regret_score": regret_p.astype("float64"),
@@ -151,6 +165,7 @@ def _metadata(
 ) -> dict[str, Any]:
     """What the model directory records about its training: window, data, features, metrics, policy."""
     now = datetime.now(UTC)
+    n_valid = max(int(data.valid.sum()), 1)
     return {
         "version": f"{now:%Y%m%d-%H%M%S}-{fingerprint[:6]}",
         "created_at": now.isoformat(),
@@ -169,8 +184,14 @@ def _metadata(
         "library_versions": {name: _version(name) for name in ("lightgbm", "numpy", "pandas", "scikit-learn")},
         "metrics": metrics,
         "expected": {"cost": choice.cost, "cost_approve_all": choice.cost_approve_all,
-                     "reviews_per_day": choice.reviews_per_day, "rates": choice.rates},
+                     "reviews_per_day": choice.reviews_per_day, "rates": choice.rates,
+                     "currency": config.costs.currency, "cost_per_order": choice.cost / n_valid,
+                     "cost_approve_all_per_order": choice.cost_approve_all / n_valid},
         "importance": {risk: _top(model.importance()) for risk, model in models.items()},
+        "money": {"reporting_currency": config.costs.currency, "rates": config.rates.describe()},
+        "code": code_version(),
+        "models": {risk: model_facts(model, data.labels[risk].to_numpy(), data.valid)
+                   for risk, model in models.items()},
     }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from serve.deps import ReloadRole, ServiceDep
-from serve.errors import documented
+from serve.errors import Problem, documented
 from serve.metrics import TEXT_FORMAT
 from serve.service import Readiness
 
@@ -46,7 +46,14 @@ def read_metrics(service: ServiceDep) -> Response:
     return Response(service.metrics_text(), media_type=TEXT_FORMAT)
 
 
-@router.post("/v1/admin/reload", response_model=ModelReloaded, responses=documented(401, 403))
+REFUSED: dict[int | str, dict[str, Any]] = {409: {
+    "model": Problem,
+    "description": "The model was refused (it does not load or fails the canary: files, schema, code version, "
+                   "example order, sample decision rates); the previous model keeps serving",
+}}
+
+
+@router.post("/v1/admin/reload", response_model=ModelReloaded, responses={**documented(401, 403), **REFUSED})
 def reload_model(service: ServiceDep, _: ReloadRole) -> ModelReloaded:
-    """Load the promoted model (or the model directory again) without a restart."""
+    """Load the promoted model (or the model directory again) without a restart, after the canary."""
     return ModelReloaded(model_version=service.reload_model())

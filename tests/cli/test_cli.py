@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 import cli.serve
 from cli.main import main
 from risk.datasets import read_orders, read_outcomes
-from tests.serve.conftest import train_model
+from tests.builders import train_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

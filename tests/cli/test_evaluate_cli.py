@@ -120,3 +120,49 @@ def test_through_the_risk_command_bad_input_exits_2_with_one_error_line(data, mo
     assert cli.main.main(["evaluate", *inputs(data), "--as-of", "soon"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("risk: error: --as-of 'soon'")
+
+
+def model_with_costs(folder: Path, **costs) -> Path:
+    """A model directory's metadata (all `evaluate --model` reads) with the given costs and a policy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = {"version": "m-costs", "costs": costs, "training": {"n_valid": 100},
+                "policy": {"decline_fraud": 0.3, "review_fraud": 1.000001, "review_regret": 1.000001},
+                "expected": {"cost": 4504.0 * 100, "cost_approve_all": 6002.0 * 100, "reviews_per_day": 28.0}}
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder
+
+
+def test_the_model_costs_and_capacity_price_the_decisions_unless_overridden(data, tmp_path, capsys) -> None:
+    model = model_with_costs(tmp_path / "model", review_capacity_per_day=0, chargeback_fee=0.0)
+    run_evaluate(*inputs(data), "--model", str(model), "--out", str(tmp_path / "a"))
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert metrics["costs"]["review_capacity_per_day"] == 0 and metrics["costs"]["chargeback_fee"] == 0
+    assert metrics["policy"]["review_capacity_per_day"] == 0
+    out = capsys.readouterr().out
+    assert "policy: decline if fraud >= 30%; never review: about 28 reviews a day, expected cost 45.04 USD" in out
+    (tmp_path / "over.json").write_text('{"review_capacity_per_day": 7}')
+    run_evaluate(*inputs(data), "--model", str(model), "--costs", str(tmp_path / "over.json"),
+                 "--out", str(tmp_path / "b"))
+    metrics = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert metrics["costs"]["review_capacity_per_day"] == 7 and metrics["costs"]["chargeback_fee"] == 0
+
+
+def test_the_model_noted_beside_predictions_by_risk_score_is_used(data, tmp_path, capsys) -> None:
+    import shutil
+
+    shutil.copy(data / "model.parquet", tmp_path / "preds.parquet")
+    note = {"version": "m-noted", "costs": {"review_capacity_per_day": 3, "currency": "EUR"}}
+    (tmp_path / "preds.parquet.model.json").write_text(json.dumps(note))
+    run_evaluate("--predictions", str(tmp_path / "preds.parquet"), "--orders", str(data / "orders.parquet"),
+                 "--outcomes", str(data / "outcomes.csv"))
+    metrics = json.loads((tmp_path / "preds_evaluation" / "metrics.json").read_text())
+    assert metrics["costs"]["review_capacity_per_day"] == 3 and metrics["money"]["reporting_currency"] == "EUR"
+    printed = capsys.readouterr()
+    assert "costs: model m-noted; in EUR, review capacity 3 a day" in printed.err
+    assert "cost per order (EUR)" in printed.out
+
+
+def test_an_unknown_cost_setting_is_one_line_naming_the_valid_ones(data, tmp_path) -> None:
+    (tmp_path / "bad.json").write_text('{"review_capcity": 7}')
+    with pytest.raises(InvalidInput, match="unknown setting costs.review_capcity; valid: chargeback_fee, "):
+        run_evaluate(*inputs(data), "--costs", str(tmp_path / "bad.json"))

@@ -13,6 +13,15 @@ from cli.models import register
 from risk.errors import DataError, InvalidInput, NotFound
 
 
+@pytest.fixture(autouse=True)
+def accept_fake_models(monkeypatch):
+    """These fake model directories hold metadata only: the canary (tests/models/test_registry_checks.py) is
+    replaced by one that accepts every model, so these tests check the registry's bookkeeping alone."""
+    from models.canary import CanaryResult
+
+    monkeypatch.setattr("models.registry._canary", lambda path: CanaryResult(version=Path(path).name))
+
+
 def make_model(parent: Path, version: str, created_at: str, fraud_auc: float | None = 0.95) -> Path:
     """A fake model directory `parent/version` with a metadata.json like `risk train` writes."""
     metadata: dict[str, Any] = {
@@ -77,8 +86,8 @@ def test_registry_defaults_to_registry_in_the_working_folder(root, capsys, monke
     assert len(stdout_lines(capsys)) == 3
 
 
-def test_show_prints_the_metadata_as_pretty_json(root, capsys):
-    risk_models("show", "20261120-080000-aaaaaa", "--registry", root)
+def test_show_json_prints_the_metadata_as_pretty_json(root, capsys):
+    risk_models("show", "20261120-080000-aaaaaa", "--json", "--registry", root)
     out = capsys.readouterr().out
     assert json.loads(out)["version"] == "20261120-080000-aaaaaa"
     assert '\n  "version"' in out
@@ -103,7 +112,8 @@ def test_add_copies_into_a_new_registry_and_refuses_to_overwrite(tmp_path, capsy
     source = make_model(tmp_path / "out", "20261201-000000-cccccc", "2026-12-01T00:00:00+00:00")
     root = tmp_path / "fresh"
     risk_models("add", source, "--registry", root)
-    assert stdout_lines(capsys) == [f"added 20261201-000000-cccccc to {root}"]
+    assert stdout_lines(capsys) == [f"added 20261201-000000-cccccc to {root}; not serving: the promoted model is "
+                                    "still none (run `risk models promote 20261201-000000-cccccc` to serve it)"]
     assert (root / "20261201-000000-cccccc" / "metadata.json").exists()
     with pytest.raises(InvalidInput, match="already in registry"):
         risk_models("add", source, "--registry", root)
@@ -112,7 +122,34 @@ def test_add_copies_into_a_new_registry_and_refuses_to_overwrite(tmp_path, capsy
 def test_add_under_another_version(tmp_path, capsys):
     source = make_model(tmp_path / "out", "20261201-000000-cccccc", "2026-12-01T00:00:00+00:00")
     risk_models("add", source, "--version", "hotfix-1", "--registry", tmp_path / "registry")
-    assert stdout_lines(capsys) == [f"added hotfix-1 to {tmp_path / 'registry'}"]
+    assert stdout_lines(capsys) == [f"added hotfix-1 to {tmp_path / 'registry'}; not serving: the promoted model is "
+                                    "still none (run `risk models promote hotfix-1` to serve it)"]
+    copied = json.loads((tmp_path / "registry" / "hotfix-1" / "metadata.json").read_text())
+    assert (copied["version"], copied["trained_version"]) == ("hotfix-1", "20261201-000000-cccccc")
+
+
+def test_add_promote_serves_the_new_version_and_says_so(root, tmp_path, capsys):
+    risk_models("promote", "20261120-080000-aaaaaa", "--registry", root)
+    source = make_model(tmp_path / "out", "20261201-000000-cccccc", "2026-12-01T00:00:00+00:00")
+    capsys.readouterr()
+    risk_models("add", source, "--version", "hotfix-2", "--promote", "--registry", root)
+    assert "promoted it (was 20261120-080000-aaaaaa)" in capsys.readouterr().out
+    assert json.loads((root / "registry.json").read_text())["promoted"] == "hotfix-2"
+
+
+def test_show_prints_a_human_summary(root, capsys):
+    risk_models("show", "20261120-080000-aaaaaa", "--registry", root)
+    out = capsys.readouterr().out
+    assert out.startswith("model 20261120-080000-aaaaaa\n")
+    assert "as of 2026-03-01 00:00 UTC" in out
+
+
+def test_diff_names_each_differing_setting(root, capsys):
+    risk_models("diff", "20261120-080000-aaaaaa", "20261124-221503-bbbbbb", "--registry", root)
+    out = capsys.readouterr().out
+    assert "version: 20261120-080000-aaaaaa -> 20261124-221503-bbbbbb" in out
+    assert "metrics.fraud.roc_auc: - -> 0.95" in out
+    assert "training.as_of" not in out  # the same in both
 
 
 @pytest.mark.parametrize(

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from features.state import EmbeddedState
 from models.bundle import load_bundle
-from risk.datasets import ORDERS, OUTCOMES, normalise
 from serve.config import Settings
 from serve.decision_log import SQLiteDecisionLog
 from serve.engine import ScoringEngine
 from serve.main import create_app
-from training.simulator import simulate
-from training.train import TrainConfig, train
+from tests.builders import train_model
 
 ADMIN_KEY = "admin-key-0001"
 KEYS = {"checkout-key-1": "checkout", "analyst-key-1": "analyst", ADMIN_KEY: "admin"}
 CHECKOUT = {"X-API-Key": "checkout-key-1"}
 ANALYST = {"X-API-Key": "analyst-key-1"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-
-
-def train_model(path: Path, seed: int) -> Path:
-    orders, outcomes = simulate(30_000, 50, seed)
-    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
-    config = TrainConfig(as_of=pd.Timestamp("2026-02-15T00:00:00Z"), maturity=timedelta(days=20), valid_days=7,
-                         fraud_params={"n_estimators": 40}, regret_params={"n_estimators": 40}, seed=seed)
-    train(orders, outcomes, config, lambda message: None).bundle.save(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
-    return train_model(tmp_path_factory.mktemp("model"), seed=3)
 
 
 @pytest.fixture(scope="session")

@@ -33,13 +33,14 @@ AS_OF = START + timedelta(days=90)  # every order mature
 def make_case(rows: list[dict], outcomes: list[dict] | None = None) -> tuple[pd.DataFrame, ...]:
     """Predictions, orders and outcomes from rows of (id, day, amount, fraud, regret, decision, scores).
 
-    Each row may give: day (offset from START), amount, fraud / regret (an outcome reported
+    Each row may give: day (offset from START), amount, currency, fraud / regret (an outcome reported
     one day after the order), fraud_score, regret_score, decision.
     """
     ids = [f"o{i}" for i in range(len(rows))]
     created = [START + timedelta(days=r.get("day", 0), minutes=i) for i, r in enumerate(rows)]
     orders = pd.DataFrame({"order_id": ids, "created_at": pd.DatetimeIndex(created),
-                           "amount": [r.get("amount", 1000) for r in rows]})
+                           "amount": [r.get("amount", 1000) for r in rows],
+                           "currency": [r.get("currency", "USD") for r in rows]})
     predictions = pd.DataFrame({
         "order_id": ids,
         "fraud_score": [r.get("fraud_score", 0.01) for r in rows],
@@ -323,3 +324,47 @@ def test_informative_scores_beat_random_ones_on_a_simulated_world(simulated) -> 
     assert data["n_labelled"] + data["n_unlabelled"] == len(predictions)
     assert len(ours.scores["fraud"]) == len(ours.labels["regret"]) == len(ours.decisions) == data["n_labelled"]
     assert ours.per_week["n"].sum() == data["n_labelled"]
+
+
+# Money: every amount in the reporting currency before any cost
+
+
+def test_mixed_currencies_are_converted_before_they_are_priced() -> None:
+    # approved frauds of 100.00 USD, 100.00 EUR and 10,000 JPY: the loss is their USD value plus the fees
+    rows = [{"amount": 10_000, "currency": "USD", "fraud": True}, {"amount": 10_000, "currency": "EUR", "fraud": True},
+            {"amount": 10_000, "currency": "JPY", "fraud": True}]
+    evaluation = run_case(rows)
+    from risk.money import load_rates
+
+    rates = load_rates().per_unit
+    expected = 10_000 + 10_000 * rates["EUR"] + 10_000 * rates["JPY"] * 100 + 3 * 1500
+    assert evaluation.metrics["policy"]["total_cost"] == pytest.approx(expected)
+    assert evaluation.metrics["policy"]["total_cost"] != pytest.approx(30_000 + 3 * 1500)  # never added raw
+    assert evaluation.metrics["money"]["orders_by_currency"] == {"USD": 1, "EUR": 1, "JPY": 1}
+
+
+def test_costs_in_another_reporting_currency_convert_orders_into_it() -> None:
+    rows = [{"amount": 10_000, "currency": "USD", "decision": "decline"}]  # genuine: loses 15% margin
+    evaluation = run_case(rows, costs=Costs(currency="EUR"))
+    from risk.money import load_rates
+
+    assert evaluation.metrics["policy"]["total_cost"] == pytest.approx(0.15 * 10_000 / load_rates().per_unit["EUR"])
+    assert "cost per order (EUR)" in summary_table(evaluation)
+
+
+def test_an_order_currency_the_rates_lack_is_one_clear_error(tmp_path) -> None:
+    from risk.money import load_rates
+
+    path = tmp_path / "rates.json"
+    path.write_text(json.dumps({"date": "2026-01-01", "base": "USD", "rates": {"USD": 1.0}}))
+    with pytest.raises(InvalidInput, match=r"have no rate for GBP \(1 orders\)"):
+        run_case([{"currency": "USD"}, {"currency": "GBP"}], rates=load_rates(path))
+
+
+def test_days_over_capacity_use_the_given_capacity_and_only_days_above_it() -> None:
+    # day 0: 4 reviews (over 3), day 1: exactly 3 (at capacity, not over), day 2: 1
+    rows = ([{"day": 0, "decision": "review"}] * 4 + [{"day": 1, "decision": "review"}] * 3
+            + [{"day": 2, "decision": "review"}, {"day": 2}])
+    assert run_case(rows, costs=Costs(review_capacity_per_day=3)).metrics["policy"]["days_over_capacity"] == 1
+    assert run_case(rows, costs=Costs(review_capacity_per_day=2)).metrics["policy"]["days_over_capacity"] == 2
+    assert run_case(rows).metrics["policy"]["days_over_capacity"] == 0  # the default capacity is 200

@@ -30,7 +30,8 @@ def make_evaluation(seed: int, informative: bool = True, regret_positives: bool 
     fraud_score = np.clip(0.3 * fraud + 0.2 * noise, 0, 1) if informative else noise
     regret_score = np.clip(0.2 * regret + 0.1 * noise, 0, 1)
     decision = np.where(fraud_score > 0.35, "decline", np.where(regret_score > 0.25, "review", "approve"))
-    orders = pd.DataFrame({"order_id": ids, "created_at": created, "amount": rng.integers(500, 50_000, n)})
+    orders = pd.DataFrame({"order_id": ids, "created_at": created, "amount": rng.integers(500, 50_000, n),
+                           "currency": "USD"})
     kinds = np.where(fraud, "fraud_chargeback", np.where(regret, "refund", ""))
     outcomes = pd.DataFrame({"order_id": ids, "kind": kinds, "reported_at": created + timedelta(days=10)})
     outcomes = outcomes[kinds != ""]
@@ -102,3 +103,26 @@ def test_a_risk_without_positives_still_gives_a_report(tmp_path) -> None:
     text = write_report(tmp_path / "report.html", "No regret", evaluation).read_text()
     assert len(images(text)) == 6
     assert "n/a" in text
+
+
+def test_policy_words_and_threshold_curves_are_drawn_with_the_currency(tmp_path, ours) -> None:
+    from risk.policy import Policy
+
+    words = "decline if fraud >= 45%; review if fraud >= 3.1% or regret >= 17%: about 28 reviews a day"
+    text = write_report(tmp_path / "report.html", "A", ours, policy=Policy(0.45, 0.031, 0.17),
+                        policy_words=words).read_text()
+    assert section_ids(text)[:2] == ["overview", "policy"]
+    assert "decline if fraud &gt;= 45%" in text and "Costs in USD" in text
+    assert "expected cost and reviews per day against each threshold" in text
+    assert len(images(text)) == 7
+    assert re.search(r"cost per order</td><td>\d+\.\d\d USD</td>", text)
+
+
+def test_model_section_shows_settings_and_escapes_the_warnings(tmp_path, ours) -> None:
+    metadata = {"models": {"fraud": {"trees": 3, "calibrator": "platt", "pos_weight": 9.0, "positives_train": 12,
+                                     "positives_valid": 4, "params": {"num_leaves": 31}}},
+                "diagnostics": {"warnings": ["fraud: early stopping kept only 3 trees <script>"]}}
+    text = write_report(tmp_path / "report.html", "A", ours, metadata=metadata).read_text()
+    assert "model" in section_ids(text)
+    assert "kept only 3 trees &lt;script&gt;" in text and "<script>" not in text
+    assert "num_leaves" in text and "platt" in text

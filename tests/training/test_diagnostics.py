@@ -1,0 +1,56 @@
+"""Training diagnostics: the share of positives not reported yet, on a built history where it is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.diagnostics import label_maturity, warnings_of
+
+AS_OF = pd.Timestamp("2026-06-01T00:00:00Z")
+
+
+def built_history(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Every order is a fraud reported 0-20 days (uniform) after it; young orders are 0-20 days old.
+
+    So among the young ones exactly half the frauds are reported in expectation (the mean of
+    age / 20), and among the old ones (40-100 days) all are.
+    """
+    rng = np.random.default_rng(seed)
+    young, old = rng.uniform(0, 20, 4000), rng.uniform(40, 100, 4000)
+    age = np.concatenate([young, old])
+    created = AS_OF - pd.to_timedelta(age, unit="D")
+    reported = created + pd.to_timedelta(rng.uniform(0, 20, len(age)), unit="D")
+    ids = [f"o{i}" for i in range(len(age))]
+    orders = pd.DataFrame({"order_id": ids, "created_at": created})
+    outcomes = pd.DataFrame({"order_id": ids, "kind": "fraud_chargeback", "reported_at": reported})
+    labels = pd.DataFrame({"created_at": created, "fraud": (reported <= AS_OF).astype("int8"), "regret": 0})
+    return orders, outcomes, labels, age < 20
+
+
+def test_the_unreported_share_of_young_positives_is_estimated_from_the_delays():
+    orders, outcomes, labels, young = built_history()
+    found = label_maturity(orders, outcomes, AS_OF, labels, valid=young)["fraud"]
+    assert labels["fraud"][young].mean() == pytest.approx(0.5, abs=0.03)  # the truth of this history
+    assert found["unreported_share_valid"] == pytest.approx(0.5, abs=0.05)
+    assert found["unreported_share_train"] == pytest.approx(0.0, abs=0.01)
+    assert found["delay_days"]["p50"] == pytest.approx(10, abs=1)
+
+
+def test_outcomes_reported_after_the_training_moment_are_not_seen():
+    orders, outcomes, labels, young = built_history()
+    late = outcomes.assign(reported_at=outcomes["reported_at"] + pd.Timedelta(days=365))
+    found = label_maturity(orders, late, AS_OF, labels.assign(fraud=0), valid=young)["fraud"]
+    assert found["outcomes_in_estimate"] == 0 and np.isnan(found["unreported_share_valid"])
+
+
+def test_warnings_name_immature_labels_small_training_few_trees_and_few_positives():
+    maturity = {"fraud": {"unreported_share_train": 0.0, "unreported_share_valid": 0.42, "delay_days": {"p50": 21}}}
+    models = {"fraud": {"trees": 3, "positives_train": 500, "positives_valid": 12}}
+    found = warnings_of(maturity, n_train=900, n_valid=1000, models=models)
+    assert any("about 42% of the fraud positives of the validation slice" in w for w in found)
+    assert any("training slice (900 orders) is smaller than the validation slice (1,000)" in w for w in found)
+    assert any("early stopping kept only 3 trees" in w for w in found)
+    assert any("only 12 positives in the valid slice" in w for w in found)
+    assert warnings_of({}, 2000, 1000, {"fraud": {"trees": 40, "positives_train": 500, "positives_valid": 90}}) == []
