@@ -34,8 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="train_from", metavar="TIME",
                         help="learn only from orders created at or after TIME (older orders still count as "
                         "history in the features); default: all orders before --as-of")
+    parser.add_argument("--label-delay", choices=("correct", "mature"), default="correct",
+                        help="correct (default): learn from every order, weighted by the share of its outcomes "
+                        "reported at its age (delays estimated as of --as-of); mature: only orders older than "
+                        "--maturity-days, silence counting as genuine")
     parser.add_argument("--maturity-days", type=float, default=60.0,
-                        help="an order without outcome is genuine once this old (default 60)")
+                        help="with --label-delay mature: an order without outcome is genuine once this old "
+                        "(default 60)")
+    parser.add_argument("--monotone", action=argparse.BooleanOptionalAction, default=True,
+                        help="constrain the fraud model to the directions the features declare (default on)")
     parser.add_argument("--valid-days", type=float, default=14.0, help="validation slice length (default 14)")
     parser.add_argument("--config", type=Path,
                         help="JSON file: {\"fraud\": {lightgbm params}, \"regret\": {...}, \"costs\": {...}}")
@@ -80,7 +87,8 @@ def run(args: argparse.Namespace) -> None:
     train_config = TrainConfig(as_of=as_of, train_from=train_from, maturity=timedelta(days=args.maturity_days),
                                valid_days=args.valid_days,
                                fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
-                               costs=costs, seed=args.seed)
+                               costs=costs, seed=args.seed, label_delay=args.label_delay,
+                               monotone=args.monotone)
     result = train(orders, outcomes, train_config, progress)
     bundle = result.bundle
     bundle.save(args.out)
@@ -96,7 +104,9 @@ def write_training_report(
     from training.evaluate import evaluate
     from training.report import write_report
 
-    evaluation = evaluate(result.validation, orders, outcomes, as_of=config.as_of, maturity=config.maturity,
+    # delay-corrected validation orders are younger than any maturity window: priced as reported by as-of
+    maturity = config.maturity if config.label_delay == "mature" else timedelta(0)
+    evaluation = evaluate(result.validation, orders, outcomes, as_of=config.as_of, maturity=maturity,
                           costs=config.costs)
     importance = {risk: values for risk, values in result.bundle.metadata["importance"].items()}
     training = result.bundle.metadata["training"]
