@@ -84,7 +84,10 @@ class LabelDelay:
         total = sum(k.expected_reports for k in self.kinds)
         if total <= 0:
             return np.ones_like(age)
-        return sum(k.expected_reports / total * k.cdf(age) for k in self.kinds)
+        shares = np.zeros_like(age)
+        for k in self.kinds:
+            shares = shares + k.expected_reports / total * k.cdf(age)
+        return shares
 
     def age_reaching(self, share: float, horizon_days: float = 400.0) -> float:
         """The youngest age (days) at which at least `share` of positives are reported."""

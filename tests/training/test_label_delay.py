@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.contract import FRAUD_KINDS as CONTRACT_FRAUD_KINDS
 from training.label_delay import delay_weights, estimate_delays, first_reports
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
