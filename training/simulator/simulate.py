@@ -11,11 +11,11 @@ from .frame import ID_PREFIXES, order_ids, orders_frame, outcomes_frame, truth_f
 from .fraud import fraud_counts, fraud_orders
 from .fraud_kit import Crowd
 from .genuine import fill_genuine, plan_genuine, settle_buyers
+from .geo import COUNTRIES
 from .ids import IdAllocator, draw_salts
 from .outcomes import draw_outcomes
 from .params import WorldParams, world_params
 from .regret import draw_regret
-from .geo import COUNTRIES
 from .schema import MISSING, Batch, merge_by_time
 from .world import World, build_world
 
