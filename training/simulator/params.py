@@ -95,7 +95,7 @@ def varied_params(seed: int) -> WorldParams:
             "dispute": Delay("lognormal", float(rng.uniform(15, 40)), float(rng.uniform(.2, .6))),
             "confirmed_legit": Delay("lognormal", float(rng.uniform(1, 5)), float(rng.uniform(.3, .8))),
         },
-        friendly_fraud=float(rng.uniform(0, .15)),
+        friendly_fraud=float(rng.uniform(0, .06)),
         field_noise=float(rng.uniform(0, .10)),
         fraud_drift=float(rng.uniform(-.5, .5)),
         regret_drift=float(rng.uniform(-.5, .5)),
