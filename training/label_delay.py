@@ -46,6 +46,12 @@ from scipy import optimize, stats
 from risk.contract import FRAUD_KINDS, REGRET_KINDS
 
 LABEL_KINDS: dict[str, tuple[str, ...]] = {"fraud": tuple(FRAUD_KINDS), "regret": tuple(REGRET_KINDS)}
+PRIOR_MEDIAN_DAYS, PRIOR_LOG_SD = 14.0, 1.0
+PRIOR_SIGMA, PRIOR_SIGMA_LOG_SD = 0.5, 0.7
+"""A weak prior on each kind's log-normal delay (median about 5 to 40 days at one standard deviation,
+spread 0.25 to 1.0). When the history is shorter than the delays (30 days of history, chargebacks after
+20 to 60), the truncated likelihood cannot tell a 40-day median from a 200-day one, and the unpenalised fit
+ran off to F(30 days) ~ 0; with a few hundred reports the data outweigh the prior."""
 MIN_REPORTS = 5
 """Fewer reports of a kind than this fit no delay: the kind then counts as reported at once (weight 1)."""
 DAY_S = 86400.0
@@ -117,13 +123,16 @@ def first_reports(orders: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Timest
 
 
 def fit_truncated_lognormal(delay: np.ndarray, age: np.ndarray) -> tuple[float, float]:
-    """(mu, sigma) of log(delay) by maximum likelihood, each delay observed only because it was <= its age."""
+    """(mu, sigma) of log(delay) by maximum likelihood (with a weak prior), each delay observed only because
+    it was <= its age."""
     log_d, log_a = np.log(delay), np.log(np.maximum(age, delay))
 
     def negative_log_likelihood(theta: np.ndarray) -> float:
         mu, sigma = theta[0], math.exp(theta[1])
         z_d, z_a = (log_d - mu) / sigma, (log_a - mu) / sigma
-        return -float(np.sum(stats.norm.logpdf(z_d) - math.log(sigma) - stats.norm.logcdf(z_a)))
+        prior = (0.5 * ((mu - math.log(PRIOR_MEDIAN_DAYS)) / PRIOR_LOG_SD) ** 2
+                 + 0.5 * ((theta[1] - math.log(PRIOR_SIGMA)) / PRIOR_SIGMA_LOG_SD) ** 2)
+        return prior - float(np.sum(stats.norm.logpdf(z_d) - math.log(sigma) - stats.norm.logcdf(z_a)))
 
     start = np.array([float(np.mean(log_d)), math.log(max(float(np.std(log_d)), 0.05))])
     result = optimize.minimize(negative_log_likelihood, start, method="L-BFGS-B",

@@ -83,7 +83,7 @@ def search(
     """The candidate with the best mean AP over rolling-origin folds, and its spread over seeds."""
     started = time.monotonic()
     splits = folds(created, n_folds, fold_days)
-    table = []
+    table: list[dict[str, Any]] = []
     for candidate in candidates:
         params = {**base, **candidate}
         aps = [_fold_ap(params, X, y, w, split, fit_args) for split in splits]
@@ -92,7 +92,8 @@ def search(
         say(f"  search {candidate or 'defaults'}: AP per fold {[round(a, 3) for a in aps]}, mean {mean:.4f}")
     scored = [row for row in table if not np.isnan(row["mean_ap"])]
     best = max(scored, key=lambda row: row["mean_ap"])["params"] if scored else {}
-    spread = [_fold_ap({**base, **best, "seed": seed}, X, y, w, splits[-1], fit_args) for seed in SEEDS] if splits else []
+    last = splits[-1:] if splits else []
+    spread = [_fold_ap({**base, **best, "seed": seed}, X, y, w, split, fit_args) for split in last for seed in SEEDS]
     values = np.array([v for v in spread if not np.isnan(v)])
     seed_spread = ({"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
                     "max": float(values.max()), "seeds": len(values)} if values.size else {})

@@ -53,7 +53,7 @@ class TrainConfig:
     costs: Costs = field(default_factory=Costs)
     seed: int = 7
     label_delay: str = "correct"  # or "mature"; see the module docstring
-    min_reported: float = 0.3  # "correct": the youngest orders learned from have this share of labels reported
+    min_reported: float = 0.05  # "correct": the youngest orders learned from have this share of labels reported
     monotone: bool = True  # constrain the fraud model to the directions the feature definitions declare
     search: bool = False  # choose LightGBM settings by rolling-origin validation first (training.search; slow)
 
@@ -74,17 +74,34 @@ class TrainingSet:
         return self.weights.get(risk, np.ones(len(self.labels)))
 
 
-def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress) -> TrainingSet:
-    """Labelled orders before `as_of` with their point-in-time features and weights, split in time."""
+def training_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress,
+                 features: pd.DataFrame | None = None) -> TrainingSet:
+    """Labelled orders before `as_of` with their point-in-time features and weights, split in time.
+
+    `features`: the point-in-time features of `orders`, row for row, if already computed (a
+    benchmark training several models on one history); they do not depend on `as_of`, as an
+    order's features see only what was known at its own moment.
+    """
     if config.label_delay not in LABEL_DELAY_MODES:
         raise InvalidInput(f"label delay {config.label_delay!r}: use one of {', '.join(LABEL_DELAY_MODES)}")
+    features_of = _features_source(orders, features)
     if config.label_delay == "correct":
-        return delay_corrected_set(orders, outcomes, config, say)
-    return mature_set(orders, outcomes, config, say)
+        return delay_corrected_set(orders, outcomes, config, say, features_of)
+    return mature_set(orders, outcomes, config, say, features_of)
+
+
+FeaturesOf = Callable[[pd.DataFrame, pd.DataFrame, Progress], pd.DataFrame]
+
+
+def _features_source(orders: pd.DataFrame, features: pd.DataFrame | None) -> FeaturesOf:
+    if features is None:
+        return lambda history, known, say: compute_features(history, known, progress=say)
+    by_id = features.set_index(orders["order_id"].to_numpy())
+    return lambda history, known, say: by_id.loc[history["order_id"].to_numpy()].reset_index(drop=True)
 
 
 def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig,
-                        say: Progress) -> TrainingSet:
+                        say: Progress, features_of: FeaturesOf) -> TrainingSet:
     """Every order before `as_of` old enough to have `min_reported` of its labels reported, weighted.
 
     Silence is a negative, weighted down by the chance that its label is still to come,
@@ -101,8 +118,11 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
     if history.empty:
         raise InvalidInput(f"no orders created before --as-of {as_of.isoformat()}")
     delays = estimate_delays(history, known_outcomes, as_of)
-    youngest_days = max(delay.age_reaching(config.min_reported) if delay.kinds else 0.0
-                        for delay in delays.values())
+    span_days = (as_of - history["created_at"].min()).total_seconds() / 86400
+    # at most half the history is too young to learn from: beyond that the estimated delays are
+    # extrapolations, and the weights (capped at 1 / min_reported) are the better bet than no data
+    youngest_days = min(max(delay.age_reaching(config.min_reported) if delay.kinds else 0.0
+                            for delay in delays.values()), span_days / 2)
     for risk, delay in delays.items():
         share = delay.cdf(np.array([7.0, 30.0]))
         say(f"{risk} reports: {share[0]:.0%} within 7 days, {share[1]:.0%} within 30; "
@@ -120,7 +140,7 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
             f"--from earlier")
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} old enough to learn from "
         f"({youngest_days:.1f} days or more); computing features")
-    features = compute_features(history, known_outcomes, progress=say)
+    features = features_of(history, known_outcomes, say)
     valid_start = usable_end - timedelta(days=config.valid_days)
     age_days = ((as_of - created).dt.total_seconds() / 86400).to_numpy()
     frame = _label_frame(labels, history)
@@ -139,7 +159,8 @@ def _label_frame(labels: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def mature_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress) -> TrainingSet:
+def mature_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress,
+               features_of: FeaturesOf) -> TrainingSet:
     """Mature labelled orders before `as_of` with their point-in-time features, split in time.
 
     Only *mature* orders (older than the maturity window at `as_of`) are learned from:
@@ -164,7 +185,7 @@ def mature_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig
             f"only {int(keep.sum())} orders are older than the maturity window ({config.maturity.days} days) "
             f"at {as_of.isoformat()}{window}; move --as-of later, --from earlier or lower --maturity-days")
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} mature and labelled; computing features")
-    features = compute_features(history, known_outcomes, progress=say)
+    features = features_of(history, known_outcomes, say)
     valid_start = mature_end - timedelta(days=config.valid_days)
     valid = (created >= valid_start).to_numpy()
     frame = _label_frame(labels, history)
@@ -178,9 +199,10 @@ class TrainResult:
     validation: pd.DataFrame  # order_id, fraud_score, regret_score, decision on the validation slice
 
 
-def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress) -> TrainResult:
+def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say: Progress,
+          features: pd.DataFrame | None = None) -> TrainResult:
     """Fit both models, choose the policy on the validation slice, and describe it all in metadata."""
-    data = training_set(orders, outcomes, config, say)
+    data = training_set(orders, outcomes, config, say, features)
     valid, fit = data.valid, ~data.valid
     if valid.sum() == 0 or fit.sum() == 0:
         raise InvalidInput("the time split left an empty training or validation slice; give more history")
