@@ -58,7 +58,8 @@ def folds(created: pd.Series, n_folds: int, fold_days: float) -> list[tuple[np.n
     for k in range(n_folds, 0, -1):
         start = end - pd.Timedelta(days=fold_days * k)
         stop = start + pd.Timedelta(days=fold_days)
-        validate = ((created >= start) & (created < stop)).to_numpy()
+        before_stop = created <= stop if k == 1 else created < stop  # the last slice keeps the last order
+        validate = ((created >= start) & before_stop).to_numpy()
         train = (created < start).to_numpy()
         if validate.any() and train.any():
             out.append((train, validate))
