@@ -99,6 +99,8 @@ class LabelDelay:
         """The youngest age (days) at which at least `share` of positives are reported."""
         if float(self.cdf(np.array([horizon_days]))[0]) < share:
             return horizon_days
+        if float(self.cdf(np.array([1e-6]))[0]) >= share:  # kinds reported at once (too few to fit) suffice
+            return 0.0
         return float(optimize.brentq(lambda a: float(self.cdf(np.array([a]))[0]) - share, 1e-6, horizon_days))
 
     def to_dict(self) -> dict[str, object]:

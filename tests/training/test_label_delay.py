@@ -111,3 +111,15 @@ def test_outcomes_reported_after_as_of_do_not_shape_the_estimate(history):
     late.loc[after, "reported_at"] = late.loc[after, "reported_at"] + pd.Timedelta(days=300)
     before, moved = estimate_delays(orders, outcomes, AS_OF)["fraud"], estimate_delays(orders, late, AS_OF)["fraud"]
     assert before.to_dict() == moved.to_dict()
+
+
+def test_a_label_mostly_of_kinds_too_rare_to_fit_is_reported_at_once():
+    """Fewer reports than MIN_REPORTS fit no delay: that kind counts as reported at once, and the age
+    by which a share is reported may then be 0 (this raised in a varied world with 30 days of history)."""
+    from training.label_delay import KindDelay, LabelDelay
+
+    rare = KindDelay("confirmed_fraud", mu=-20.0, sigma=0.02, reports=3, expected_reports=3.0)
+    slow = KindDelay("fraud_chargeback", mu=float(np.log(30)), sigma=0.3, reports=10, expected_reports=1.0)
+    delay = LabelDelay("fraud", (rare, slow), base_rate=0.01)
+    assert delay.age_reaching(0.05) == 0.0
+    assert 0 < delay.age_reaching(0.9) < 60
