@@ -4,6 +4,7 @@
     python bench/bench_handbook.py --train-days 21       # learn (fit + validation) from the last 21 labelled days
     python bench/bench_handbook.py --only defaults       # risk train's defaults only
     python bench/bench_handbook.py --work /tmp/hb        # keep the data copy, models and predictions
+    python bench/bench_handbook.py --train-arg=--label-delay=mature   # extra `risk train` options, repeatable
 
 The engine's own pipeline, end to end, as subprocesses: `risk train` as of the test
 start (2018-08-08, label delay `--maturity-days 7`) and `risk score` of the test week
@@ -131,6 +132,10 @@ def contract_copy(data: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame, i
     return orders, outcomes, int(zero.sum())
 
 
+TRAIN_EXTRA: list[str] = []
+"""Options added to every `risk train` (--train-arg), e.g. --label-delay=mature or --no-monotone."""
+
+
 def train(candidate: Candidate, work: Path, index: int, train_days: int | None) -> tuple[Path, float, int]:
     """`risk train` with the candidate's settings; returns the model directory, seconds and the fraud model's trees."""
     model, config = work / f"model_{index}", work / f"config_{index}.json"
@@ -139,7 +144,8 @@ def train(candidate: Candidate, work: Path, index: int, train_days: int | None) 
     seconds = risk(["train", "--orders", str(work / "data" / "orders.parquet"),
                     "--outcomes", str(work / "data" / "outcomes.parquet"),
                     "--as-of", TEST_START.isoformat(), "--maturity-days", str(MATURITY_DAYS), *since,
-                    "--valid-days", str(candidate.valid_days), "--config", str(config), "--out", str(model)],
+                    "--valid-days", str(candidate.valid_days), "--config", str(config), "--out", str(model),
+                    *TRAIN_EXTRA],
                    work / f"train_{index}.log")
     return model, seconds, count_trees(model)
 
@@ -269,7 +275,11 @@ def main() -> None:
                         "features still see all earlier history")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="candidates to run (default: all): "
                         + ", ".join(repr(c.name) for c in CANDIDATES))
+    parser.add_argument("--train-arg", action="append", default=[], metavar="OPTION",
+                        help="an extra `risk train` option, e.g. --train-arg=--label-delay=mature (repeatable)")
     args = parser.parse_args()
+    TRAIN_EXTRA.extend(args.train_arg)
+    print(f"risk train extra options: {' '.join(TRAIN_EXTRA) or 'none'} (default label delay: correct, monotone on)")
     candidates = [c for c in CANDIDATES if args.only is None or c.name in args.only]
     if not candidates:
         parser.error(f"--only: no candidate named {args.only}")

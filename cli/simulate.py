@@ -22,15 +22,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--out", type=Path, default=Path("data/simulated"), help="output folder")
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--world", choices=("varied", "fixed"), default="varied",
+                        help="varied (default): fraud mix and rates, reporting delays, friendly fraud, noise and "
+                        "drift drawn from the seed; fixed: the simulator's one documented world")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
-    simulate_to(args.out, args.orders, args.days, args.seed, args.format, Progress(args.quiet))
+    simulate_to(args.out, args.orders, args.days, args.seed, args.format, Progress(args.quiet), args.world)
 
 
-def simulate_to(out: Path, n_orders: int, days: int, seed: int, fmt: str, progress: Progress) -> None:
+def simulate_to(out: Path, n_orders: int, days: int, seed: int, fmt: str, progress: Progress,
+                world: str = "fixed") -> None:
     """Simulate and write both tables; shared by `simulate` and `demo`."""
     if n_orders < 1:
         raise InvalidInput(f"--orders must be at least 1, got {n_orders}")
@@ -38,7 +42,7 @@ def simulate_to(out: Path, n_orders: int, days: int, seed: int, fmt: str, progre
         raise InvalidInput(f"--days must be at least 1, got {days}")
     from training.simulator import simulate  # heavier than what other commands need
 
-    orders, outcomes = simulate(n_orders, days, seed, progress=progress)
+    orders, outcomes = simulate(n_orders, days, seed, progress=progress, world=world)
     progress(f"writing {len(orders):,} orders and {len(outcomes):,} outcomes to {out}/")
     write_orders(orders, out / f"orders.{fmt}")
     write_outcomes(outcomes, out / f"outcomes.{fmt}")

@@ -20,6 +20,9 @@ class FeatureInfo:
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in ROW_FEATURES) + tuple(f.name for f in HISTORY_FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in ROW_FEATURES if f.categorical)
+FRAUD_DIRECTIONS: dict[str, int] = {f.name: f.direction for f in HISTORY_FEATURES if f.direction}
+"""Features whose effect on fraud risk has a known direction (+1 / -1), read off their definitions:
+the fraud model's monotone constraints."""
 
 
 def describe() -> list[FeatureInfo]:

@@ -30,7 +30,11 @@ class FeatureDef:
     """One history feature: what it measures, of which entity, over which window, for which label.
 
     `pattern` generates the name from the parts ("order_count_by_{entity}_{window}"), so the
-    name and the sentence cannot disagree about them.
+    name and the sentence cannot disagree about them. `direction` says how fraud risk moves
+    as the value grows, where a risk analyst knows it and would defend it (+1: more orders on
+    a card in an hour, a fresh fraud report on it, never make the order safer; -1: the
+    opposite; 0: no stance). The fraud model is constrained to it (monotone constraints), so
+    more evidence can never lower a score.
     """
 
     pattern: str
@@ -41,6 +45,7 @@ class FeatureDef:
     window: str | None = None
     label: str | None = None
     other: str | None = None
+    direction: int = 0
 
     @cached_property
     def name(self) -> str:

@@ -48,6 +48,12 @@ BUYER_MEAN_WINDOWS = {"1d": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY
 BUYER_SPREAD_WINDOWS = {"30d": 30 * DAY, "90d": 90 * DAY}
 BUYER_SPREAD_MIN_ORDERS = 3
 LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
+RISING_VELOCITY = ("card", "device", "ip")
+"""Entities whose escalating velocity and spread (orders, amounts, distinct cards or buyers) never lower fraud
+risk: card testing and stolen-card bursts. Not the buyer or seller, whose volume is mostly loyalty or success."""
+REPORTED_FRAUD = ("card", "device", "buyer", "ip")
+"""Entities on which a fresh fraud report never lowers fraud risk. Not the seller: a victim merchant's reports
+say little of the next buyer (on the handbook, a terminal's rate after its compromise ended misled the trees)."""
 LOG_AMOUNT_ENTITIES = ("buyer",)
 
 WINDOW_WORDS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
@@ -94,6 +100,14 @@ def _check_words(feature: FeatureDef) -> None:
             raise KeyError(f"feature {feature.name}: no words for {part!r} (add it to WINDOW_WORDS or ENTITY_WORDS)")
 
 
+def _rising(entity: str) -> int:
+    return 1 if entity in RISING_VELOCITY else 0
+
+
+def _reported(entity: str, label: str) -> int:
+    return 1 if label == "fraud" and entity in REPORTED_FRAUD else 0
+
+
 def _now(log: str, entity: str) -> Prefix:
     return Prefix(log, entity, 0, inclusive=False)
 
@@ -119,11 +133,11 @@ def _velocity() -> list[HistoryBlock]:
             features += [
                 FeatureDef("{measure}_by_{entity}_{window}", f"Orders with the same {entity} in the last {window}",
                            Sentence("{count} orders with this {entity} in the last {window}"),
-                           "order_count", entity, window),
+                           "order_count", entity, window, direction=_rising(entity)),
                 FeatureDef("{measure}_by_{entity}_{window}",
                            f"Amount of orders with the same {entity} in the last {window}",
                            Sentence("{money} spent with this {entity} in the last {window}"),
-                           "amount_sum", entity, window),
+                           "amount_sum", entity, window, direction=_rising(entity)),
             ]
         reads: dict[str, NamedRead] = {"now": _now(ORDERS_LOG, entity),
                                        "starts": _starts(ORDERS_LOG, entity, VELOCITY_WINDOWS)}
@@ -142,7 +156,7 @@ def _distinct() -> list[HistoryBlock]:
             tuple(FeatureDef("distinct_{other}s_by_{entity}_{window}",
                              f"Distinct {other}s seen with this {entity} in the last {window}",
                              Sentence("{count} {other}s used with this {entity} in the last {window}"),
-                             "distinct", entity, window, other=other)
+                             "distinct", entity, window, other=other, direction=1)
                   for window in DISTINCT_WINDOWS),
             {"counts": Distinct(entity, other)}, _distinct_counts)
         for entity, other in DISTINCT
@@ -196,13 +210,13 @@ def _labels() -> list[HistoryBlock]:
                                f"{label.capitalize()} outcomes reported in the last {window} on orders with the "
                                f"same {entity}",
                                Sentence("{count} {label} reports on this {entity} in the last {window}"),
-                               "reports", entity, window, label),
+                               "reports", entity, window, label, direction=_reported(entity, label)),
                     FeatureDef("{label}_rate_by_{entity}_{window}",
                                f"{label.capitalize()} outcomes reported in the last {window} per order with this "
                                f"{entity} in that window",
                                Sentence("{value:.2f} {label} reports per order with this {entity} in the last "
                                         "{window}"),
-                               "report_rate", entity, window, label),
+                               "report_rate", entity, window, label, direction=_reported(entity, label)),
                 ]
         reads: dict[str, NamedRead] = {
             "labels_now": Prefix(LABELS_LOG, entity, 0, True), "orders_now": _now(ORDERS_LOG, entity),
@@ -233,12 +247,12 @@ def _report_times() -> list[HistoryBlock]:
                            f"Seconds since the first {label} outcome was reported on an order with this {entity}",
                            Sentence("first {label} report on this {entity} {duration} ago",
                                     unknown="No {label} report on this {entity} yet"),
-                           "first_report_age", entity, label=label),
+                           "first_report_age", entity, label=label, direction=-_reported(entity, label)),
                 FeatureDef("seconds_since_last_{label}_report_by_{entity}",
                            f"Seconds since the latest {label} outcome was reported on an order with this {entity}",
                            Sentence("latest {label} report on this {entity} {duration} ago",
                                     unknown="No {label} report on this {entity} known before this order"),
-                           "last_report_age", entity, label=label),
+                           "last_report_age", entity, label=label, direction=-_reported(entity, label)),
             ]
         reads = {"reports": tuple(Reported(entity, label) for label in LABELS)}
         blocks.append(HistoryBlock(tuple(features), reads, _report_ages))

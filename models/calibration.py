@@ -70,18 +70,22 @@ def _interp_one(m: float, x: list[float], y: list[float]) -> float:
     return (y[i] - y0) / (x[i] - x0) * (m - x0) + y0
 
 
-def fit_isotonic(margin: np.ndarray, y: np.ndarray) -> Calibrator:
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y)
+def fit_isotonic(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Calibrator:
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y, sample_weight=weight)
     return Calibrator("isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist())
 
 
-def fit_platt(margin: np.ndarray, y: np.ndarray) -> Calibrator:
-    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y)
+def fit_platt(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Calibrator:
+    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y, sample_weight=weight)
     return Calibrator("platt", a=float(model.coef_[0, 0]), b=float(model.intercept_[0]))
 
 
-def choose_calibrator(margin: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Calibrator, dict[str, float]]:
+def choose_calibrator(
+    margin: np.ndarray, y: np.ndarray, seed: int = 0, weight: np.ndarray | None = None
+) -> tuple[Calibrator, dict[str, float]]:
     """Isotonic or Platt, whichever has the lower Brier score in 2-fold cross-fitting on (margin, y).
+
+    `weight` weighs each order in the fits and in the Brier scores (label-delay weights).
 
     Isotonic needs many positives to be smooth; Platt is safe with few. Cross-fitting
     keeps the choice honest (each half is scored by a calibrator fitted on the other).
@@ -89,6 +93,7 @@ def choose_calibrator(margin: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple
     """
     if y.sum() < 2 or y.sum() > len(y) - 2:
         return fit_platt(margin, y) if 0 < y.sum() < len(y) else Calibrator("platt", a=0.0, b=_logit(y.mean())), {}
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
     folds = np.random.default_rng(seed).integers(0, 2, len(y))
     scores = {}
     for name, fit in (("isotonic", fit_isotonic), ("platt", fit_platt)):
@@ -97,11 +102,11 @@ def choose_calibrator(margin: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple
             train, test = folds != fold, folds == fold
             if y[train].sum() == 0 or y[train].sum() == train.sum():
                 continue
-            predicted = fit(margin[train], y[train]).apply(margin[test])
-            errors.append(np.sum((predicted - y[test]) ** 2))
-        scores[name] = float(np.sum(errors) / len(y)) if errors else math.inf
+            predicted = fit(margin[train], y[train], None if weight is None else w[train]).apply(margin[test])
+            errors.append(np.sum(w[test] * (predicted - y[test]) ** 2))
+        scores[name] = float(np.sum(errors) / np.sum(w)) if errors else math.inf
     best = min(scores, key=lambda name: scores[name])
-    return (fit_isotonic if best == "isotonic" else fit_platt)(margin, y), scores
+    return (fit_isotonic if best == "isotonic" else fit_platt)(margin, y, weight), scores
 
 
 def _logit(p: float) -> float:

@@ -79,6 +79,7 @@ class RiskModel:
         pos_weight: float | None = None,
         seed: int = 7,
         num_threads: int = 2,
+        monotone: dict[str, int] | None = None,
     ) -> None:
         self.num_leaves = num_leaves
         self.learning_rate = learning_rate
@@ -92,14 +93,15 @@ class RiskModel:
         self.pos_weight = pos_weight
         self.seed = seed
         self.num_threads = num_threads
+        self.monotone = monotone  # feature name -> +1 (never lowers the score as it grows) or -1; others free
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "num_leaves", "learning_rate", "n_estimators", "min_child_samples", "subsample", "colsample_bytree",
-            "reg_lambda", "early_stopping_rounds", "metric", "pos_weight", "seed", "num_threads")}
+            "reg_lambda", "early_stopping_rounds", "metric", "pos_weight", "seed", "num_threads", "monotone")}
 
-    def _lgb_params(self) -> dict[str, Any]:
-        return {
+    def _lgb_params(self, feature_names: list[str]) -> dict[str, Any]:
+        params = {
             "objective": "binary",
             "metric": self.metric,
             "learning_rate": self.learning_rate,
@@ -115,6 +117,12 @@ class RiskModel:
             "verbosity": -1,
             "max_cat_to_onehot": 16,
         }
+        if self.monotone:
+            # "basic": each split on a constrained feature bounds its whole subtrees on either side, so an
+            # unknown value (NaN goes to one side) never scores above a known one on the riskier side either
+            params["monotone_constraints"] = [int(self.monotone.get(name, 0)) for name in feature_names]
+            params["monotone_constraints_method"] = "basic"
+        return params
 
     def fit(
         self,
@@ -125,30 +133,42 @@ class RiskModel:
         y_valid: np.ndarray,
         feature_names: list[str],
         categorical: list[str] | tuple[str, ...] = (),
+        sample_weight: np.ndarray | None = None,
+        valid_weight: np.ndarray | None = None,
     ) -> RiskModel:
-        """Train with early stopping on (X_valid, y_valid), then calibrate on the same slice."""
+        """Train with early stopping on (X_valid, y_valid), then calibrate on the same slice.
+
+        `sample_weight` / `valid_weight` weigh orders (the label-delay correction: a reported
+        positive of a young order stands for several); early stopping and the calibrator use
+        the validation weights, so both aim at the fully reported rates.
+        """
         y, y_valid = np.asarray(y, dtype="float64"), np.asarray(y_valid, dtype="float64")
         X, X_valid = np.asarray(X, dtype=FEATURE_DTYPE), np.asarray(X_valid, dtype=FEATURE_DTYPE)
         if X.shape[1] != len(feature_names):
             raise InvalidInput(f"X has {X.shape[1]} columns but {len(feature_names)} feature names")
+        base = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
+        base_valid = np.ones(len(y_valid)) if valid_weight is None else np.asarray(valid_weight, dtype="float64")
         positives = y.sum()
         self.feature_names_ = list(feature_names)
         self._one_row = None  # prepared from the previous trees, if any
         if positives == 0 or positives == len(y):
             return self._fit_constant(np.concatenate([y, y_valid]))
-        weight = self.pos_weight if self.pos_weight is not None else math.sqrt((len(y) - positives) / positives)
+        weighted_positives = float(np.sum(base * y))
+        weight = self.pos_weight if self.pos_weight is not None else math.sqrt(
+            max(float(np.sum(base)) - weighted_positives, 1.0) / max(weighted_positives, 1e-9))
         categorical_idx = [feature_names.index(c) for c in categorical if c in feature_names]
-        train = lgb.Dataset(X, y, weight=np.where(y == 1, weight, 1.0), feature_name=list(feature_names),
+        train = lgb.Dataset(X, y, weight=base * np.where(y == 1, weight, 1.0), feature_name=list(feature_names),
                             categorical_feature=categorical_idx, free_raw_data=True)
-        valid = lgb.Dataset(X_valid, y_valid, reference=train)
+        valid = lgb.Dataset(X_valid, y_valid, weight=None if valid_weight is None else base_valid, reference=train)
         self.booster_ = lgb.train(
-            self._lgb_params(), train, num_boost_round=self.n_estimators, valid_sets=[valid],
+            self._lgb_params(list(feature_names)), train, num_boost_round=self.n_estimators, valid_sets=[valid],
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
         self.feature_names_ = list(feature_names)
         self.pos_weight_ = weight
         margin = self.predict_margin(X_valid)
-        self.calibrator_, self.calibration_scores_ = choose_calibrator(margin, y_valid, seed=self.seed)
+        self.calibrator_, self.calibration_scores_ = choose_calibrator(
+            margin, y_valid, seed=self.seed, weight=None if valid_weight is None else base_valid)
         return self
 
     def _fit_constant(self, y: np.ndarray) -> RiskModel:

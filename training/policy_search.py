@@ -50,6 +50,7 @@ def search_policy(
     is_regret: np.ndarray,
     days: float,
     costs: Costs,
+    weight: np.ndarray | None = None,
 ) -> PolicyChoice:
     """The cheapest policy on this labelled slice whose reviews per day stay within capacity.
 
@@ -57,10 +58,14 @@ def search_policy(
     the costs add amounts to fees, so orders of several currencies are converted first.
     Capacity binds on average over the slice (`days` * capacity reviews in all), which keeps
     each candidate O(1); `risk evaluate` then counts the days that went over it.
+
+    `weight` weighs each order's cost (label-delay weights: a reported fraud of a young order
+    stands for the ones not reported yet); review counts are of real orders, unweighted.
     """
     is_fraud, is_regret = is_fraud.astype(bool), is_regret.astype(bool)
     n = len(fraud)
-    per_decision = [decision_costs(np.full(n, code), amount, is_fraud, is_regret, costs) for code in range(3)]
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype="float64")
+    per_decision = [w * decision_costs(np.full(n, code), amount, is_fraud, is_regret, costs) for code in range(3)]
     order = np.argsort(-fraud, kind="stable")
     sorted_fraud = fraud[order]
     approve, review, decline = (np.concatenate([[0.0], np.cumsum(c[order])]) for c in per_decision)
@@ -93,7 +98,7 @@ def search_policy(
     )
     policy = Policy(**{k: min(v, 1.0 + 1e-9) for k, v in policy.to_dict().items()})
     codes = policy.decide_many(fraud, regret)
-    exact = float(decision_costs(codes, amount, is_fraud, is_regret, costs).sum())
+    exact = float((w * decision_costs(codes, amount, is_fraud, is_regret, costs)).sum())
     return PolicyChoice(
         policy=policy,
         cost=exact,

@@ -33,7 +33,7 @@ def world() -> tuple[pd.DataFrame, pd.DataFrame, ModelBundle]:
     orders, outcomes = simulate(20_000, 40, 3)
     orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
     config = TrainConfig(as_of=orders["created_at"].min() + pd.Timedelta(days=24), maturity=timedelta(days=8),
-                         valid_days=6, seed=3)
+                         label_delay="mature", valid_days=6, seed=3)
     return orders, outcomes, train(orders, outcomes, config, lambda message: None).bundle
 
 

@@ -29,9 +29,14 @@ def data() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def config(**overrides) -> TrainConfig:
-    settings = dict(as_of=AS_OF, maturity=timedelta(days=20), valid_days=7,
+    """Maturity settings (the tests of the mature mode); `corrected(...)` for the default, delay-corrected one."""
+    settings = dict(as_of=AS_OF, maturity=timedelta(days=20), valid_days=7, label_delay="mature",
                     fraud_params={"n_estimators": 60}, regret_params={"n_estimators": 60})
     return TrainConfig(**{**settings, **overrides})
+
+
+def corrected(**overrides) -> TrainConfig:
+    return config(**{"label_delay": "correct", **overrides})
 
 
 def test_training_uses_only_mature_orders_before_as_of_split_in_time(data):
@@ -74,10 +79,42 @@ def test_too_little_mature_history_is_a_clear_error(data):
         training_set(orders, outcomes, config(maturity=timedelta(days=49, hours=12)), QUIET)
 
 
+def test_delay_correction_learns_from_young_orders_and_weighs_their_reported_positives_up(data):
+    orders, outcomes = data
+    split = training_set(orders, outcomes, corrected(), QUIET)
+    created = split.labels["created_at"]
+    assert created.max() > AS_OF - pd.Timedelta(days=20)  # younger than the 20-day maturity
+    assert created[split.valid].min() >= split.valid_start
+    assert created[~split.valid].max() < created[split.valid].min()
+    fraud, weight = split.labels["fraud"].to_numpy() == 1, split.weight("fraud")
+    young = (created > created.max() - pd.Timedelta(days=7)).to_numpy()
+    assert weight[fraud & young].min() > 1.2  # stands for the frauds of young orders not reported yet
+    assert weight[~fraud].max() <= 1.0
+    assert weight[fraud & ~young].min() >= 1.0
+
+
+def test_delay_correction_never_sees_a_label_reported_after_as_of(data):
+    orders, outcomes = data
+    fraud = outcomes[outcomes["kind"].isin(["fraud_chargeback", "confirmed_fraud"])]
+    created = orders.set_index("order_id")["created_at"]
+    old = fraud[created.reindex(fraud["order_id"]).to_numpy() < AS_OF - pd.Timedelta(days=25)]
+    victim = old["order_id"].iloc[0]
+    late = outcomes.copy()
+    late.loc[late["order_id"] == victim, "reported_at"] = AS_OF + pd.Timedelta(seconds=1)
+    assert training_set(orders, outcomes, corrected(), QUIET).labels.set_index("order_id").loc[victim, "fraud"] == 1
+    assert training_set(orders, late, corrected(), QUIET).labels.set_index("order_id").loc[victim, "fraud"] == 0
+
+
+def test_an_unknown_label_delay_mode_is_a_clear_error(data):
+    orders, outcomes = data
+    with pytest.raises(InvalidInput, match="correct, mature"):
+        training_set(orders, outcomes, config(label_delay="fresh"), QUIET)
+
+
 @pytest.fixture(scope="module")
 def model_dir(data, tmp_path_factory):
     orders, outcomes = data
-    bundle = train(orders, outcomes, config(), QUIET).bundle
+    bundle = train(orders, outcomes, corrected(), QUIET).bundle
     path = tmp_path_factory.mktemp("model")
     bundle.save(path)
     return path
@@ -103,7 +140,7 @@ def test_model_directory_is_self_contained_and_scores_reproducibly(data, model_d
 @pytest.mark.slow
 def test_training_is_reproducible_for_a_seed(data, model_dir):
     orders, outcomes = data
-    again = train(orders, outcomes, config(), QUIET).bundle
+    again = train(orders, outcomes, corrected(), QUIET).bundle
     X = np.random.default_rng(0).normal(size=(50, len(FEATURE_NAMES))).astype("float32")
     np.testing.assert_array_equal(load_bundle(model_dir).scores(X)[0], again.scores(X)[0])
 

@@ -93,13 +93,17 @@ def calibrated_probability(log_odds: np.ndarray, mean: float) -> np.ndarray:
     return 1 / (1 + np.exp(-((low + high) / 2 + log_odds)))
 
 
-def draw_regret(rng: np.random.Generator, batch: Batch) -> np.ndarray:
-    """Which orders are regretted; only genuine orders can be."""
+def draw_regret(rng: np.random.Generator, batch: Batch, share: float = REGRET_SHARE, drift: float = 0.0) -> np.ndarray:
+    """Which orders are regretted; only genuine orders can be. `drift` moves the log-odds from -d to +d
+    across the orders' time span (regret becoming more or less common)."""
     genuine = batch["_pattern"] == 0
     regret = np.zeros(genuine.size, dtype=bool)
     if not genuine.any():
         return regret
-    log_odds = impulse_log_odds(batch, first_from_seller(batch, genuine), recent_orders(batch, genuine))[genuine]
-    p = calibrated_probability(log_odds, REGRET_SHARE)
+    log_odds = impulse_log_odds(batch, first_from_seller(batch, genuine), recent_orders(batch, genuine))
+    if drift:
+        t = batch["created_at"]
+        log_odds = log_odds + drift * (2 * (t - t.min()) / max(int(t.max() - t.min()), 1) - 1)
+    p = calibrated_probability(log_odds[genuine], share)
     regret[genuine] = rng.random(p.size) < p
     return regret
