@@ -15,6 +15,7 @@ LabelKind = Literal["confirmed_fraud", "confirmed_legit"]
 ReviewStatus = Literal["open", "closed"]
 EntityKind = Literal["card", "device", "ip", "buyer", "seller", "shipping_address"]
 
+MAX_AMOUNT = 2**63 - 1  # what both databases' integer columns hold
 VERDICT_OUTCOME: dict[str, LabelKind] = {"decline": "confirmed_fraud", "approve": "confirmed_legit"}
 """The outcome an analyst's verdict records: a declined review was fraud, an approved one genuine."""
 
@@ -25,8 +26,8 @@ class QueueFilter(BaseModel):
     seller: str | None = None
     reason: str | None = None  # a reason code, e.g. FRAUD:CARD_DEVICES_1H
     rule: str | None = None  # a rule_id
-    min_amount: int | None = None  # minor units
-    max_amount: int | None = None
+    min_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)  # minor units
+    max_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     country: str | None = None  # the buyer's country
     currency: str | None = None
     status: ReviewStatus | Literal["all"] = "open"
