@@ -55,7 +55,8 @@ def _order(i: int, rng: random.Random, start: datetime, **entities: str) -> dict
         "amount": rng.randint(100, 200_000), "currency": "EUR",
         "buyer": {"account_id": entities.get("buyer", f"buyer_{i}"), "country": rng.choice(COUNTRIES)},
         "seller": {"account_id": f"seller_{rng.randrange(200)}"},
-        "session": {"device_id": entities.get("device", f"dev_{i}"), "ip": f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"},
+        "session": {"device_id": entities.get("device", f"dev_{i}"),
+                    "ip": f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"},
         "payment": {"card_fingerprint": entities.get("card", f"card_{i}")},
         "shipping": {"address_hash": f"addr_{i}"},
     }
