@@ -146,3 +146,35 @@ def test_two_senders_never_send_one_event_at_the_same_time(make_reviews: MakeRev
         thread.join()
     ids = [e["id"] for e in receiver.events()]
     assert len(ids) == 20 and len(set(ids)) == 20
+
+
+def test_the_service_delivers_review_events_in_the_background_and_shows_their_state(
+        review_bundle, tmp_path, receiver: Receiver) -> None:
+    from tests.builders import make_order
+    from tests.serve.conftest import ANALYST, CHECKOUT
+    from tests.serve.reviews.test_routes import review_client
+
+    with review_client(review_bundle, tmp_path, webhook_url=receiver.url, webhook_secret=SECRET,
+                       webhook_poll_s=0.05) as client:
+        client.post("/v1/orders/score", json=make_order(order_id="o1"), headers=CHECKOUT)
+        client.post("/v1/reviews/o1/decision", json={"analyst": "ann", "verdict": "approve"}, headers=ANALYST)
+        deadline = time.monotonic() + 10
+        shown = []
+        while time.monotonic() < deadline:
+            shown = client.get("/v1/webhooks/deliveries", headers=ANALYST).json()
+            if len(shown) == 2 and all(d["status"] == "delivered" for d in shown):
+                break
+            time.sleep(0.05)
+
+    assert sorted(e["type"] for e in receiver.events()) == ["review.closed", "review.opened"]
+    assert all(verify_signature(SECRET, body, headers[SIGNATURE_HEADER]) for headers, body in receiver.requests)
+    assert {d["event_id"] for d in shown} == {e["id"] for e in receiver.events()}
+    assert all(d["status"] == "delivered" and d["attempts"] == 1 for d in shown)
+
+
+def test_a_webhook_url_without_a_secret_is_refused_at_start(review_bundle, tmp_path) -> None:
+    from risk.errors import InvalidInput
+    from tests.serve.reviews.test_routes import review_client
+
+    with pytest.raises(InvalidInput, match="RISK_WEBHOOK_SECRET"):
+        review_client(review_bundle, tmp_path, webhook_url="http://127.0.0.1:9/hooks")
