@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from risk.contract import OutcomeKind, OutcomeSource, Reason, RuleMatch
 
@@ -31,6 +31,12 @@ class QueueFilter(BaseModel):
     country: str | None = None  # the buyer's country
     currency: str | None = None
     status: ReviewStatus | Literal["all"] = "open"
+
+    @field_validator("country", "currency")
+    @classmethod
+    def _upper(cls, code: str | None) -> str | None:
+        """Codes are stored as the contract normalises them (upper case): `fr` finds FR."""
+        return None if code is None else code.upper()
 
 
 class ReviewSummary(BaseModel):
