@@ -19,7 +19,8 @@ def to_json(value: Any) -> str:
 
 def utc_text(moment: datetime) -> str:
     """Fixed-width UTC text, so that SQLite's text order is time order and equal instants are equal text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y writes year 3 as "3", which neither sorts nor parses back
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def as_utc(value: Any) -> datetime:
