@@ -18,6 +18,7 @@ no installed library carries them (pycountry has codes and names only).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,14 +43,25 @@ _EXPONENT_NOT_TWO: dict[str, int] = {
 
 def minor_exponent(currency: str) -> int:
     """Decimal places of a currency's minor unit: 0 for JPY, 3 for KWD, 2 for most."""
-    return _EXPONENT_NOT_TWO.get(currency, 2)
+    return _EXPONENT_NOT_TWO.get(currency.upper(), 2)
 
 
-def format_money(minor_units: float, currency: str, decimals: int | None = None) -> str:
-    """`4504` USD cents as "45.04 USD"; JPY has no decimals, KWD three (or `decimals` if given)."""
+minor_unit_exponent = minor_exponent  # the name the review pages and reasons import
+
+
+def format_money(minor_units: float, currency: str | None, decimals: int | None = None) -> str:
+    """`4504` USD cents as "45.04 USD"; JPY has no decimals, KWD three (or `decimals` if given).
+
+    Without a currency (an amount summed over an entity's orders), two decimals and no code.
+    """
+    if currency is None:
+        return f"{minor_units / 100:,.2f}"
     exponent = minor_exponent(currency)
     places = exponent if decimals is None else decimals
-    return f"{minor_units / 10 ** exponent:,.{places}f} {currency}"
+    value = minor_units / 10**exponent
+    if not math.isfinite(value):
+        return f"{value} {currency.upper()}"
+    return f"{value:,.{places}f} {currency.upper()}"
 
 
 @dataclass(frozen=True)

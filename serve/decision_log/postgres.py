@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from risk.errors import InvalidInput
 from risk.urls import redacted_url
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
-from serve.decision_log.schema import DECISIONS, OUTCOMES, STORED_DECISION, TABLES, DecisionRow, OutcomeRow
-from serve.decision_log.sql import POSTGRES, insert_arrays, statements, table_name
+from serve.decision_log.migrations import migrate
+from serve.decision_log.schema import (
+    DECISIONS,
+    OUTBOX,
+    OUTCOMES,
+    REVIEWS,
+    STORED_DECISION,
+    TABLES,
+    DecisionRow,
+    EventRow,
+    OutcomeRow,
+    ReviewRow,
+)
+from serve.decision_log.sql import POSTGRES, insert, insert_arrays, statements, table_name
 
 _T = TypeVar("_T")
 
@@ -31,6 +43,8 @@ class PostgresDecisionLog(DecisionLog):
     `statement_timeout_ms` bounds each statement on the server, so a lock wait cannot
     hold every scoring thread; `connect_timeout_s` bounds connecting.
     """
+
+    dialect = POSTGRES
 
     def __init__(
         self,
@@ -52,10 +66,15 @@ class PostgresDecisionLog(DecisionLog):
         self.statement_timeout_ms = int(statement_timeout_ms)
         self._lock = threading.Lock()
         self._conn: Any = None
+        # the review queue's reads go on a connection of their own, so a page never holds up `record`
+        self._read_lock = threading.Lock()
+        self._reader: Any = None
         self._closed = False
         self._sql = statements(POSTGRES, table_prefix)
         self._insert_decision_sql = _insert_returning_stored(self._sql.insert_decision, table_prefix)
         self._insert_outcomes_sql = insert_arrays(OUTCOMES, POSTGRES, table_prefix)
+        self._insert_review_sql = insert(REVIEWS, POSTGRES, table_prefix)
+        self._insert_event_sql = insert(OUTBOX, POSTGRES, table_prefix)
         self._run("opening", lambda conn: None)  # connect and create the tables now: fail at start-up, not later
 
     def _where(self) -> str:
@@ -76,44 +95,63 @@ class PostgresDecisionLog(DecisionLog):
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"decision_log:{self.table_prefix}"])
                     for statement in self._sql.create:
                         conn.execute(statement)
+                    migrate(conn, POSTGRES, self.table_prefix, _columns_of, self._sql.indexes)
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
+    def _run(self, what: str, work: Callable[[Any], _T], *, slot: str = "_conn") -> _T:
         psycopg = self._psycopg
-        with self._lock:
+        with self._read_lock if slot == "_reader" else self._lock:
             if self._closed:
                 raise DecisionLogUnavailable(f"{self._where()} is closed")
             for attempt in (1, 2):
-                reused = self._conn is not None
+                reused = getattr(self, slot) is not None
                 try:
-                    if self._conn is None:
-                        self._conn = self._connect()
-                    return work(self._conn)
+                    if getattr(self, slot) is None:
+                        setattr(self, slot, self._connect())
+                    return work(getattr(self, slot))
                 except psycopg.Error as exc:
-                    broken = self._conn is None or self._conn.broken or self._conn.closed
-                    if broken and self._conn is not None:
-                        self._conn.close()
-                        self._conn = None
+                    conn = getattr(self, slot)
+                    broken = conn is None or conn.broken or conn.closed
+                    if broken and conn is not None:
+                        conn.close()
+                        setattr(self, slot, None)
                     if not (broken and reused and attempt == 1):  # only a connection that went bad is retried
                         raise self._unavailable(what, exc) from exc
         raise AssertionError("unreachable")
+
+    def read(self, what: str, work: Callable[[Any], _T]) -> _T:
+        return self._run(what, work, slot="_reader")
 
     def get(self, order_id: str) -> StoredDecision | None:
         row = self._run("get", lambda c: c.execute(self._sql.get_decision, [order_id]).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], row[2])
 
-    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
+    def write(self, what: str, work: Callable[[Any], _T]) -> _T:
+        def transaction(conn: Any) -> _T:
+            with conn.transaction():
+                return work(conn)
+
+        return self._run(what, transaction)
+
+    def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
+                         events: Sequence[EventRow]) -> StoredDecision:
         def insert(conn: Any) -> Any:
             values = [*POSTGRES.values(DECISIONS, row), row.order_id]
             stored = conn.execute(self._insert_decision_sql, values).fetchone()
             if stored is None:  # inserted by another session after this statement's snapshot was taken
                 stored = (*conn.execute(self._sql.get_decision, [row.order_id]).fetchone(), False)
+            elif stored[3]:
+                if review is not None:
+                    conn.execute(self._insert_review_sql, POSTGRES.values(REVIEWS, review))
+                for event in events:
+                    conn.execute(self._insert_event_sql, POSTGRES.values(OUTBOX, event))
             return stored
 
-        stored = self._run("record", insert)
+        # a review or an event goes in the decision's transaction; alone, the INSERT is its own (autocommit)
+        stored = self.write("record", insert) if review is not None or events else self._run("record", insert)
         return StoredDecision(stored[0], stored[1], stored[2], stored[3])
 
     def _insert_outcomes(self, rows: list[OutcomeRow]) -> int:
@@ -141,11 +179,12 @@ class PostgresDecisionLog(DecisionLog):
         return int(self._run("count", lambda c: c.execute(self._sql.count_decisions).fetchone()[0]))
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            for slot in ("_conn", "_reader"):
+                if getattr(self, slot) is not None:
+                    getattr(self, slot).close()
+                    setattr(self, slot, None)
 
     def drop_tables(self) -> None:
         """Drop this log's tables (for tests and tear-down; the log stays usable and recreates them on reconnect)."""
@@ -164,3 +203,9 @@ def _insert_returning_stored(insert: str, prefix: str) -> str:
             f"SELECT {stored}, true FROM inserted\n"
             f"UNION ALL\n"
             f"SELECT {stored}, false FROM {table_name(DECISIONS, prefix)} WHERE order_id = %s")
+
+
+def _columns_of(conn: Any, table: str) -> set[str]:
+    rows = conn.execute("SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND table_name = %s", [table]).fetchall()
+    return {row[0] for row in rows}

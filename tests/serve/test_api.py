@@ -190,8 +190,11 @@ def test_openapi_declares_the_api_key_schemes_and_the_routes_needing_a_key_use_t
     assert schemes["Bearer"]["type"] == "http" and schemes["Bearer"]["scheme"] == "bearer"
     secured = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method, operation in
                item.items() if operation.get("security") == [{"ApiKey": []}, {"Bearer": []}]}
-    assert secured == {"POST /v1/orders/score", "POST /v1/outcomes", "GET /v1/decisions/{order_id}",
-                       "POST /v1/admin/reload"}
+    assert {"POST /v1/orders/score", "POST /v1/outcomes", "GET /v1/decisions/{order_id}",
+            "POST /v1/admin/reload", "GET /v1/reviews", "POST /v1/reviews/{order_id}/decision"} <= secured
+    api = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
+           if path.startswith("/v1/")}
+    assert secured == api  # every API route needs a key; health, readiness and metrics do not
 
 
 def test_metrics_are_declared_as_the_text_they_are(client):
@@ -243,3 +246,12 @@ def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
 def test_an_order_with_a_null_quantity_is_scored_like_one_without(client):
     response = client.post("/v1/orders/score", json=make_order(order_id="q-null", quantity=None), headers=CHECKOUT)
     assert response.status_code == 200, response.text
+
+
+def test_times_at_the_calendars_first_minute_are_stored_not_a_500(client):
+    early = "0001-01-01T00:00:00+00:01"  # valid RFC 3339; one minute before year 1 in UTC
+    outcome = client.post("/v1/outcomes", json={"order_id": "o", "kind": "refund", "reported_at": early},
+                          headers=CHECKOUT)
+    assert outcome.status_code == 200, outcome.text
+    order = client.post("/v1/orders/score", json=make_order(order_id="early", created_at=early), headers=CHECKOUT)
+    assert order.status_code == 200, order.text
