@@ -52,6 +52,11 @@ class Settings(RegistrySettings):
     # from 3 to 9-12 ms while it ran. Restart replays the decision log past the last snapshot either way.
     snapshot_interval_s: float = 300.0
     fast_path: bool = True  # serve.fast_path answers valid scoring requests; false: every request through FastAPI
+    # The web app (/ui): the key signing its session cookies (else a secret generated once into data_dir),
+    # cookies sent over HTTPS only (set it behind TLS), and how long a login lasts.
+    ui_secret: str | None = Field(default=None, min_length=32, repr=False)
+    ui_secure_cookies: bool = False
+    ui_session_hours: float = Field(default=8.0, gt=0)
 
     @field_validator("api_keys")
     @classmethod
@@ -62,6 +67,11 @@ class Settings(RegistrySettings):
     def snapshot_path(self) -> Path:
         """Where the embedded feature state is snapshotted (and restored from at start-up)."""
         return self.data_dir / "state.pkl"
+
+    @property
+    def ui_secret_path(self) -> Path:
+        """The generated key of the web app's session cookies, when RISK_UI_SECRET is not set."""
+        return self.data_dir / "ui_secret"
 
     @property
     def sqlite_path(self) -> Path:

@@ -51,6 +51,16 @@ class OutcomeRow(NamedTuple):
     recorded_at: datetime
 
 
+class UserRow(NamedTuple):
+    """A person who logs in to the web app (serve/ui). Disabled accounts stay: decisions keep naming them."""
+
+    name: str
+    role: str  # analyst or admin (serve.config.Role; checkout keys have no UI)
+    password_hash: str  # argon2id, with its parameters and salt (argon2-cffi's encoded form)
+    created_at: datetime
+    disabled_at: datetime | None
+
+
 @dataclass(frozen=True)
 class Column:
     """One column as the declaration gives it; each backend's dialect turns the kind into a type."""
@@ -106,7 +116,8 @@ def _column(name: str, hint: Any) -> Column:
 
 DECISIONS = Table("decisions", DecisionRow, unique=("order_id",), primary_key=True)
 OUTCOMES = Table("outcomes", OutcomeRow, unique=("order_id", "kind", "reported_at"), primary_key=False)
-TABLES = (DECISIONS, OUTCOMES)
+USERS = Table("users", UserRow, unique=("name",), primary_key=True)
+TABLES = (DECISIONS, OUTCOMES, USERS)
 
 # What the statements read back, checked against the declarations above.
 STORED_DECISION = DECISIONS.check(("order_id", "body_hash", "decision_json"))  # answers a repeated order
