@@ -18,12 +18,16 @@ from fastapi.security.base import SecurityBase
 from risk.errors import RiskError
 from serve.config import Role
 
-Action = Literal["score_orders", "send_outcomes", "read_decisions", "reload_model"]
+Action = Literal["score_orders", "send_outcomes", "read_decisions", "reload_model", "read_reviews", "decide_reviews",
+                 "read_webhooks"]
 PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     "score_orders": frozenset({"checkout", "admin"}),
     "send_outcomes": frozenset({"checkout", "admin"}),
     "read_decisions": frozenset({"analyst", "admin"}),
     "reload_model": frozenset({"admin"}),
+    "read_reviews": frozenset({"analyst", "admin"}),  # the queue, an order's detail and linked orders, the overview
+    "decide_reviews": frozenset({"analyst", "admin"}),  # claim, release, decide, bulk decide, label an order
+    "read_webhooks": frozenset({"analyst", "admin"}),  # the outbox's delivery state
 }
 
 KEY_HEADER = "x-api-key"

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from risk.contract import Verdict
@@ -52,6 +52,16 @@ class Settings(RegistrySettings):
     # from 3 to 9-12 ms while it ran. Restart replays the decision log past the last snapshot either way.
     snapshot_interval_s: float = 300.0
     fast_path: bool = True  # serve.fast_path answers valid scoring requests; false: every request through FastAPI
+    # the review queue (serve/reviews): a review is due this long after it opens; a claim lapses when idle this long
+    review_sla_minutes: float = Field(default=240.0, gt=0)
+    review_claim_minutes: float = Field(default=15.0, gt=0)
+    # webhooks: review.opened / review.closed POSTed here, signed with the secret (HMAC-SHA256); unset: none
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry after this, doubling each failure
+    webhook_max_backoff_s: float = Field(default=3600.0, gt=0)  # ... up to this; retried until delivered
+    webhook_poll_s: float = Field(default=1.0, gt=0)  # how often the outbox is checked for events due
     # The web app (/ui): the key signing its session cookies (else a secret generated once into data_dir),
     # cookies sent over HTTPS only (set it behind TLS), and how long a login lasts.
     ui_secret: str | None = Field(default=None, min_length=32, repr=False)
@@ -62,6 +72,13 @@ class Settings(RegistrySettings):
     @classmethod
     def _keys_long_enough(cls, keys: dict[str, Role]) -> dict[str, Role]:
         return _long_enough(keys)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
 
     @property
     def snapshot_path(self) -> Path:

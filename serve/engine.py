@@ -5,7 +5,8 @@ is the scorer's (models/scorer.py). The order of the steps is the service's prom
 1. an order_id already decided returns the stored decision (same body) or 409;
 2. features are read from the state (degraded to the order's own fields if the state
    is unreachable, never an error);
-3. the decision is written to the decision log *before* it is returned;
+3. the decision is written to the decision log *before* it is returned (a `review`
+   opens a review in the same transaction: serve/reviews);
 4. only then is the state updated, once, by the request that logged it.
 """
 
@@ -17,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -28,6 +30,8 @@ from models.scorer import Scorer
 from risk.contract import Decision, Order, Outcome, Verdict
 from risk.errors import Conflict
 from serve.decision_log import DecisionLog, StoredDecision
+from serve.decision_log.schema import entity_values
+from serve.reviews.opening import ReviewOpener
 
 log = logging.getLogger("risk.serve")
 
@@ -60,8 +64,10 @@ class ScoringEngine:
         *,
         fallback: Verdict = "review",
         shadow: ModelBundle | None = None,
+        review_opener: ReviewOpener | None = None,
     ) -> None:
         self.scorer = Scorer(bundle, fallback=fallback, shadow=shadow)
+        self.review_opener = review_opener or ReviewOpener()  # the app sets its SLA and webhooks from settings
         self.state = state
         self.online = OnlineFeatures(state)
         self.decisions = decisions
@@ -93,9 +99,10 @@ class ScoringEngine:
         decision = scorer.decide(order.order_id, row, degraded=degraded)
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         decision_json = decision.model_dump_json()
+        review, events = self.review_opener.open(order, decision, datetime.now(UTC))  # on the final decision
         kept = self.decisions.record(
             order.order_id, fingerprint, order.created_at, order_json, features, decision_json,
-            scorer.version, scorer.shadow_scores(row),
+            scorer.version, scorer.shadow_scores(row), entities=entity_values(order), review=review, events=events,
         )
         if not kept.inserted:  # another request logged this order_id first: answer as a replay
             return self._replay(kept, fingerprint)
@@ -148,6 +155,12 @@ class ScoringEngine:
     def record_outcomes(self, outcomes: list[Outcome]) -> int:
         """Store outcomes durably, then feed them to the label-aware features."""
         stored = self.decisions.record_outcomes([o.model_dump(mode="json") for o in outcomes])
+        self.feed_outcomes(outcomes)
+        return stored
+
+    def feed_outcomes(self, outcomes: list[Outcome]) -> None:
+        """Feed outcomes already stored in the log to the label-aware features (e.g. an analyst's, stored
+        in the transaction closing a review); replayed from the log after a restart like any other."""
         for outcome in outcomes:
             try:
                 writes = self.online.outcome_writes(outcome.order_id, outcome.kind, to_us(outcome.reported_at))
@@ -156,7 +169,6 @@ class ScoringEngine:
                 continue
             if writes is not None:
                 self._update_state(writes, outcome.order_id)
-        return stored
 
     def decision(self, order_id: str) -> Decision | None:
         """The decision logged for `order_id`, None if it was never scored."""

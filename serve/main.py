@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from risk.errors import InvalidInput
 from serve import errors
 from serve.auth import KeyRing
 from serve.config import Settings
@@ -15,7 +17,9 @@ from serve.engine import ScoringEngine
 from serve.fast_path import ScoreFastPath
 from serve.limits import BodyLimit
 from serve.metrics import Metrics
-from serve.routes import ops, orders, outcomes
+from serve.reviews import ReviewService
+from serve.reviews.webhooks import WebhookSender
+from serve.routes import ops, orders, outcomes, reviews
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
 from serve.ui.app import mount_ui
@@ -29,18 +33,25 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     metrics.set_model(engine.model_version)
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
-    service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader)
+    review_service = review_service_for(engine, settings)
+    service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader, review_service)
+    webhooks = webhook_sender_for(engine, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots")]
         if settings.registry is not None and settings.model_dir is None:
             jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
+        if webhooks is not None:
+            jobs.append(threading.Thread(target=webhooks.run, args=(settings.webhook_poll_s,), daemon=True,
+                                         name="webhooks"))
         for job in jobs:
             job.start()
         yield
         reloader.stop.set()
         snapshotter.stop.set()
+        if webhooks is not None:
+            webhooks.close()
         snapshotter.save()
         engine.decisions.close()
         engine.state.close()
@@ -55,7 +66,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     )
     app.state.service = service  # read by serve.deps.get_service only
     errors.install(app, metrics)
-    for router in (orders.router, outcomes.router, ops.router):
+    for router in (orders.router, outcomes.router, reviews.router, ops.router):
         app.include_router(router)
     install_docs(app)
     mount_ui(app, settings, service)
@@ -63,3 +74,21 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first
     return app
+
+
+def review_service_for(engine: ScoringEngine, settings: Settings) -> ReviewService:
+    """The review queue with the settings' SLA and claim timeout; webhook events written when a URL is set."""
+    return ReviewService(engine, sla=timedelta(minutes=settings.review_sla_minutes),
+                         claim_idle=timedelta(minutes=settings.review_claim_minutes),
+                         events=settings.webhook_url is not None)
+
+
+def webhook_sender_for(engine: ScoringEngine, settings: Settings) -> WebhookSender | None:
+    """The outbox's delivery worker when RISK_WEBHOOK_URL is set (it needs RISK_WEBHOOK_SECRET to sign)."""
+    if settings.webhook_url is None:
+        return None
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        raise InvalidInput("RISK_WEBHOOK_URL is set without RISK_WEBHOOK_SECRET: webhook events are always signed")
+    return WebhookSender(engine.decisions, settings.webhook_url, settings.webhook_secret.get_secret_value(),
+                         timeout_s=settings.webhook_timeout_s, backoff_s=settings.webhook_backoff_s,
+                         max_backoff_s=settings.webhook_max_backoff_s)

@@ -14,6 +14,7 @@ from risk.errors import NotFound
 from serve.auth import KeyRing
 from serve.engine import Scored, ScoringEngine
 from serve.metrics import Metrics
+from serve.reviews import ReviewService
 from serve.runtime import Reloader
 
 
@@ -27,11 +28,13 @@ class Readiness(BaseModel):
 
 
 class ScoringService:
-    def __init__(self, engine: ScoringEngine, keys: KeyRing, metrics: Metrics, reloader: Reloader) -> None:
+    def __init__(self, engine: ScoringEngine, keys: KeyRing, metrics: Metrics, reloader: Reloader,
+                 reviews: ReviewService | None = None) -> None:
         self.engine = engine
         self.keys = keys
         self.metrics = metrics
         self.reloader = reloader
+        self.reviews = reviews or ReviewService(engine)  # the review queue (serve/reviews), for routes and pages
 
     @property
     def in_process(self) -> bool:

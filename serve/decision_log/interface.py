@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from risk.contract import Outcome, describe
 from risk.errors import InvalidInput, RiskError
 from serve.decision_log.encoding import as_utc, to_json
-from serve.decision_log.schema import DecisionRow, OutcomeRow
+from serve.decision_log.schema import DecisionRow, EventRow, OutcomeRow, ReviewRow, Table, entity_values
+from serve.decision_log.sql import Dialect, table_name
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _T = TypeVar("_T")
@@ -48,6 +49,9 @@ class DecisionLog(ABC):
 
     in_process: bool = False
     """Writes go to local disk from this process: logging never waits on a network peer."""
+    dialect: Dialect
+    """The SQL dialect of the backend (for modules writing their own statements on its tables)."""
+    table_prefix: str = ""
 
     @abstractmethod
     def get(self, order_id: str) -> StoredDecision | None:
@@ -63,6 +67,10 @@ class DecisionLog(ABC):
         decision: dict[str, Any] | str,
         model_version: str,
         shadow: dict[str, Any] | None = None,
+        *,
+        entities: tuple[str | None, ...] | None = None,
+        review: ReviewRow | None = None,
+        events: Sequence[EventRow] = (),
     ) -> StoredDecision:
         """Store the decision unless `order_id` is already stored; return the stored row.
 
@@ -70,21 +78,28 @@ class DecisionLog(ABC):
         overwritten, whatever its body hash (the caller compares it and answers 409).
         `order` and `decision` are JSON-ready dicts, or their standard JSON text when the
         caller has it already (the scoring path: pydantic wrote it, non-finite as null).
+        `entities` are the order's (schema.entity_values; read from `order` when not given).
+        `review` and `events` (the review it opens, the webhook events that says) are
+        stored in the same transaction, and only if this call stored the decision: a
+        decision is never logged without its review, even on kill -9.
         """
         if created_at.tzinfo is None or created_at.utcoffset() is None:
             raise InvalidInput(f"created_at of order {order_id!r} has no timezone")
+        if entities is None:
+            entities = entity_values(json.loads(order) if isinstance(order, str) else order)
         row = DecisionRow(
-            order_id=order_id,
-            body_hash=body_hash,
-            created_at=created_at.astimezone(UTC),
-            recorded_at=datetime.now(UTC),
-            model_version=model_version,
-            order_json=order if isinstance(order, str) else to_json(order),
-            features_json=None if features is None else json.dumps(features),
-            decision_json=decision if isinstance(decision, str) else to_json(decision),
-            shadow_json=None if shadow is None else to_json(shadow),
+            order_id,
+            body_hash,
+            created_at.astimezone(UTC),
+            datetime.now(UTC),  # recorded_at
+            model_version,
+            order if isinstance(order, str) else to_json(order),
+            None if features is None else json.dumps(features),
+            decision if isinstance(decision, str) else to_json(decision),
+            None if shadow is None else to_json(shadow),
+            *entities,  # in schema.ENTITIES order, as the row declares them
         )
-        return self._insert_decision(row)
+        return self._insert_decision(row, review, events)
 
     def record_outcomes(self, outcomes: Iterable[Mapping[str, Any] | Outcome]) -> int:
         """Store contract outcomes, idempotent on (order_id, kind, reported_at); returns rows newly stored.
@@ -115,6 +130,22 @@ class DecisionLog(ABC):
         return [order for _, order in orders], [
             Outcome(order_id=o[0], kind=o[1], reported_at=as_utc(o[2]), source=o[3]) for o in outcomes]
 
+    def table(self, table: Table) -> str:
+        """The quoted name of `table` in this log (with its deployment's prefix)."""
+        return table_name(table, self.table_prefix)
+
+    def read(self, what: str, work: Callable[[Any], _T]) -> _T:
+        """`work(connection)` for statements that only read; errors become DecisionLogUnavailable."""
+        return self._run(what, work)
+
+    @abstractmethod
+    def write(self, what: str, work: Callable[[Any], _T]) -> _T:
+        """`work(connection)` in one transaction: committed if it returns, rolled back if it raises (any error).
+
+        The connection's `execute(sql, params)` returns a cursor (`rowcount`, `fetchone`,
+        `fetchall`) on both backends; statements use `self.dialect`'s placeholder.
+        """
+
     @abstractmethod
     def count(self) -> int:
         """The number of decisions stored."""
@@ -137,8 +168,9 @@ class DecisionLog(ABC):
         """`work(connection)` on the log's own connection; a database error becomes DecisionLogUnavailable."""
 
     @abstractmethod
-    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
-        """Insert unless present, then the stored row."""
+    def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
+                         events: Sequence[EventRow]) -> StoredDecision:
+        """Insert unless present, then the stored row; with the review and events if inserted, atomically."""
 
     @abstractmethod
     def _insert_outcomes(self, rows: list[OutcomeRow]) -> int:

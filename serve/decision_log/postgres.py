@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from risk.errors import InvalidInput
 from risk.urls import redacted_url
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
-from serve.decision_log.schema import DECISIONS, OUTCOMES, STORED_DECISION, TABLES, DecisionRow, OutcomeRow
-from serve.decision_log.sql import POSTGRES, insert_arrays, statements, table_name
+from serve.decision_log.migrations import migrate
+from serve.decision_log.schema import (
+    DECISIONS,
+    OUTBOX,
+    OUTCOMES,
+    REVIEWS,
+    STORED_DECISION,
+    TABLES,
+    DecisionRow,
+    EventRow,
+    OutcomeRow,
+    ReviewRow,
+)
+from serve.decision_log.sql import POSTGRES, insert, insert_arrays, statements, table_name
 
 _T = TypeVar("_T")
 
@@ -31,6 +43,8 @@ class PostgresDecisionLog(DecisionLog):
     `statement_timeout_ms` bounds each statement on the server, so a lock wait cannot
     hold every scoring thread; `connect_timeout_s` bounds connecting.
     """
+
+    dialect = POSTGRES
 
     def __init__(
         self,
@@ -56,6 +70,8 @@ class PostgresDecisionLog(DecisionLog):
         self._sql = statements(POSTGRES, table_prefix)
         self._insert_decision_sql = _insert_returning_stored(self._sql.insert_decision, table_prefix)
         self._insert_outcomes_sql = insert_arrays(OUTCOMES, POSTGRES, table_prefix)
+        self._insert_review_sql = insert(REVIEWS, POSTGRES, table_prefix)
+        self._insert_event_sql = insert(OUTBOX, POSTGRES, table_prefix)
         self._run("opening", lambda conn: None)  # connect and create the tables now: fail at start-up, not later
 
     def _where(self) -> str:
@@ -76,6 +92,7 @@ class PostgresDecisionLog(DecisionLog):
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"decision_log:{self.table_prefix}"])
                     for statement in self._sql.create:
                         conn.execute(statement)
+                    migrate(conn, POSTGRES, self.table_prefix, _columns_of, self._sql.indexes)
         except BaseException:
             conn.close()
             raise
@@ -105,15 +122,29 @@ class PostgresDecisionLog(DecisionLog):
         row = self._run("get", lambda c: c.execute(self._sql.get_decision, [order_id]).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], row[2])
 
-    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
+    def write(self, what: str, work: Callable[[Any], _T]) -> _T:
+        def transaction(conn: Any) -> _T:
+            with conn.transaction():
+                return work(conn)
+
+        return self._run(what, transaction)
+
+    def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
+                         events: Sequence[EventRow]) -> StoredDecision:
         def insert(conn: Any) -> Any:
             values = [*POSTGRES.values(DECISIONS, row), row.order_id]
             stored = conn.execute(self._insert_decision_sql, values).fetchone()
             if stored is None:  # inserted by another session after this statement's snapshot was taken
                 stored = (*conn.execute(self._sql.get_decision, [row.order_id]).fetchone(), False)
+            elif stored[3]:
+                if review is not None:
+                    conn.execute(self._insert_review_sql, POSTGRES.values(REVIEWS, review))
+                for event in events:
+                    conn.execute(self._insert_event_sql, POSTGRES.values(OUTBOX, event))
             return stored
 
-        stored = self._run("record", insert)
+        # a review or an event goes in the decision's transaction; alone, the INSERT is its own (autocommit)
+        stored = self.write("record", insert) if review is not None or events else self._run("record", insert)
         return StoredDecision(stored[0], stored[1], stored[2], stored[3])
 
     def _insert_outcomes(self, rows: list[OutcomeRow]) -> int:
@@ -164,3 +195,9 @@ def _insert_returning_stored(insert: str, prefix: str) -> str:
             f"SELECT {stored}, true FROM inserted\n"
             f"UNION ALL\n"
             f"SELECT {stored}, false FROM {table_name(DECISIONS, prefix)} WHERE order_id = %s")
+
+
+def _columns_of(conn: Any, table: str) -> set[str]:
+    rows = conn.execute("SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND table_name = %s", [table]).fetchall()
+    return {row[0] for row in rows}

@@ -1,10 +1,11 @@
 """The SQL of both backends, generated from the table declarations in `schema.py`.
 
-SQLite and PostgreSQL differ here in four things only, each a field of `Dialect`: the
+SQLite and PostgreSQL differ here in a few things only, each a field of `Dialect`: the
 parameter placeholder (`?` or `%s`), the column type of each kind (SQLite keeps times
 and JSON as text; PostgreSQL as TIMESTAMPTZ and JSONB), the casts a parameter needs
-(JSON text into JSONB) and how a moment is passed (fixed-width UTC text, or the
-datetime itself). Everything else (columns, their order, NOT NULL, the uniqueness rule
+(JSON text into JSONB), how a moment is passed (fixed-width UTC text, or the
+datetime itself), and how a JSON member or a time bucket is read (`json_text`,
+`time_bucket`). Everything else (columns, their order, NOT NULL, the uniqueness rule
 that makes every write insert-if-absent) comes from the one declaration.
 """
 
@@ -37,6 +38,18 @@ class Dialect:
     types: Mapping[ColumnKind, str]
     casts: Mapping[ColumnKind, str] = field(default_factory=dict)  # suffix of a parameter of that kind
     time_value: Callable[[datetime], Any] | None = None  # None: moments are passed as datetimes
+    json_member: str = "json_extract({column}, '$.{dotted}')"  # a JSON column's member as SQL text
+    # a time column cut to its UTC hour or day, as text ("2026-11-24T10" / "2026-11-24")
+    hour_text: str = "substr({column}, 1, 13)"
+    day_text: str = "substr({column}, 1, 10)"
+
+    def json_text(self, column: str, *path: str) -> str:
+        """SQL for the text at `path` inside the JSON column `column` (path parts are identifiers we write)."""
+        return self.json_member.format(column=column, dotted=".".join(path), braced=",".join(path))
+
+    def time_bucket(self, column: str, bucket: str) -> str:
+        """SQL for the UTC hour or day of a time column, as text (groups alike in both dialects)."""
+        return (self.hour_text if bucket == "hour" else self.day_text).format(column=column)
 
     def moment(self, value: datetime) -> Any:
         """A moment as this dialect's statement parameter."""
@@ -53,9 +66,13 @@ class Dialect:
         return values
 
 
-SQLITE = Dialect("sqlite", "?", {"text": "TEXT", "time": "TEXT", "json": "TEXT"}, time_value=utc_text)
-POSTGRES = Dialect("postgresql", "%s", {"text": "TEXT", "time": "TIMESTAMPTZ", "json": "JSONB"},
-                   casts={"json": "::jsonb"})
+SQLITE = Dialect("sqlite", "?", {"text": "TEXT", "int": "INTEGER", "float": "REAL", "time": "TEXT",
+                                 "json": "TEXT"}, time_value=utc_text)
+POSTGRES = Dialect("postgresql", "%s", {"text": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION",
+                                        "time": "TIMESTAMPTZ", "json": "JSONB"},
+                   casts={"json": "::jsonb"}, json_member="({column} #>> '{{{braced}}}')",
+                   hour_text="to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')",
+                   day_text="to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
 
 
 def table_name(table: Table, prefix: str = "") -> str:
@@ -69,6 +86,12 @@ def create_table(table: Table, dialect: Dialect, prefix: str = "") -> str:
     lines.append(f"{'PRIMARY KEY' if table.primary_key else 'UNIQUE'} ({', '.join(table.unique)})")
     body = ",\n    ".join(lines)
     return f"CREATE TABLE IF NOT EXISTS {table_name(table, prefix)} (\n    {body}\n)"
+
+
+def create_indexes(table: Table, prefix: str = "") -> tuple[str, ...]:
+    """CREATE INDEX IF NOT EXISTS for each of the table's declared indexes (same text in both dialects)."""
+    return tuple(f'CREATE INDEX IF NOT EXISTS "{prefix}{table.name}_{"_".join(columns)}" '
+                 f"ON {table_name(table, prefix)} ({', '.join(table.check(columns))})" for columns in table.indexes)
 
 
 def insert(table: Table, dialect: Dialect, prefix: str = "") -> str:
@@ -98,6 +121,7 @@ class Statements:
     """Every statement the log runs, for one dialect and table prefix."""
 
     create: tuple[str, ...]
+    indexes: tuple[str, ...]  # run after the migrations (an index may be on an added column)
     insert_decision: str
     insert_outcome: str  # one row; SQLite runs it with executemany
     get_decision: str  # STORED_DECISION of one order_id
@@ -110,6 +134,7 @@ def statements(dialect: Dialect, prefix: str = "") -> Statements:
     p = dialect.placeholder
     return Statements(
         create=tuple(create_table(table, dialect, prefix) for table in TABLES),
+        indexes=tuple(statement for table in TABLES for statement in create_indexes(table, prefix)),
         insert_decision=insert(DECISIONS, dialect, prefix),
         insert_outcome=insert(OUTCOMES, dialect, prefix),
         get_decision=select(DECISIONS, STORED_DECISION, prefix, where=f"order_id = {p}"),

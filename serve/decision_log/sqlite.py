@@ -17,18 +17,21 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from risk.errors import InvalidInput
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
-from serve.decision_log.schema import DECISIONS, OUTCOMES, DecisionRow, OutcomeRow
-from serve.decision_log.sql import SQLITE, statements
+from serve.decision_log.migrations import migrate
+from serve.decision_log.schema import DECISIONS, OUTBOX, OUTCOMES, REVIEWS, DecisionRow, EventRow, OutcomeRow, ReviewRow
+from serve.decision_log.sql import SQLITE, insert, statements
 
 _T = TypeVar("_T")
 _SQL = statements(SQLITE)
+_INSERT_REVIEW = insert(REVIEWS, SQLITE)
+_INSERT_EVENT = insert(OUTBOX, SQLITE)
 
 
 class SQLiteDecisionLog(DecisionLog):
@@ -44,6 +47,7 @@ class SQLiteDecisionLog(DecisionLog):
     """
 
     in_process = True
+    dialect = SQLITE
 
     def __init__(
         self,
@@ -64,6 +68,7 @@ class SQLiteDecisionLog(DecisionLog):
             self._conn = self._connect()
             for statement in _SQL.create:
                 self._conn.execute(statement)
+            migrate(self._conn, SQLITE, "", _columns_of, _SQL.indexes)
             # Checkpoints copy the WAL back into the database; run inside a commit they put
             # milliseconds on that request's latency, so a background thread does them.
             self._conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -115,15 +120,34 @@ class SQLiteDecisionLog(DecisionLog):
         row = self._run("get", lambda c: c.execute(_SQL.get_decision, (order_id,)).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], json.loads(row[2]))
 
-    def _insert_decision(self, row: DecisionRow) -> StoredDecision:
+    def write(self, what: str, work: Callable[[Any], _T]) -> _T:
+        def transaction(conn: sqlite3.Connection) -> _T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return self._run(what, transaction)
+
+    def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
+                         events: Sequence[EventRow]) -> StoredDecision:
         values = SQLITE.values(DECISIONS, row)
 
         def insert(conn: sqlite3.Connection) -> tuple[str, str, str] | None:
             if conn.execute(_SQL.insert_decision, values).rowcount == 1:
+                if review is not None:
+                    conn.execute(_INSERT_REVIEW, SQLITE.values(REVIEWS, review))
+                for event in events:
+                    conn.execute(_INSERT_EVENT, SQLITE.values(OUTBOX, event))
                 return None  # ours was stored: no need to read it back
             return conn.execute(_SQL.get_decision, (row.order_id,)).fetchone()  # rows are never deleted
 
-        stored = self._run("record", insert)
+        # a review or an event goes in the decision's transaction; alone, the INSERT is its own (autocommit)
+        stored = self.write("record", insert) if review is not None or events else self._run("record", insert)
         if stored is None:
             return StoredDecision(row.order_id, row.body_hash, json.loads(row.decision_json), inserted=True)
         return StoredDecision(stored[0], stored[1], json.loads(stored[2]), inserted=False)
@@ -170,3 +194,7 @@ class SQLiteDecisionLog(DecisionLog):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _columns_of(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}

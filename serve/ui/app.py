@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from risk.errors import RiskError
 from serve.config import Settings
+from serve.reviews import ReviewService
 from serve.service import ScoringService
 from serve.ui import formatting
 from serve.ui.session import CSRF_FIELD, LoginRequired, csrf_token, session_secret
@@ -53,8 +54,8 @@ class UiContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @property
-    def reviews(self) -> Any:
-        return self.service.reviews  # type: ignore[attr-defined]
+    def reviews(self) -> ReviewService:
+        return self.service.reviews
 
     def page(self, request: Request, template: str, user: User | None, status_code: int = 200,
              **context: Any) -> HTMLResponse:

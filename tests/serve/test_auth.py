@@ -27,7 +27,8 @@ def test_admin_may_do_everything_and_each_other_role_its_own_part():
     assert all("admin" in roles for roles in PERMISSIONS.values())
     assert [action for action, roles in PERMISSIONS.items() if "checkout" in roles] == ["score_orders",
                                                                                       "send_outcomes"]
-    assert [action for action, roles in PERMISSIONS.items() if "analyst" in roles] == ["read_decisions"]
+    assert [action for action, roles in PERMISSIONS.items() if "analyst" in roles] == [
+        "read_decisions", "read_reviews", "decide_reviews", "read_webhooks"]
 
 
 def test_an_unknown_key_is_unauthorized_and_a_wrong_role_forbidden():

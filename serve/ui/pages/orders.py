@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from risk.errors import NotFound
 from serve.ui import charts
 from serve.ui.app import PREFIX, UiContext
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
@@ -33,10 +34,12 @@ def order_href(order_id: str) -> str:
 def order_page(request: Request, order_id: str, ui: UiDep, user: UserDep) -> Response:
     """The order with everything an analyst needs to decide it (claims its open review)."""
     detail = ui.reviews.order(order_id)
+    if detail is None:
+        raise NotFound(f"no order {order_id!r} was scored")
     claim = None
     if detail.review_status == "open":
         claim = ui.reviews.claim(order_id, user.name)
-        detail = ui.reviews.review(order_id) or detail
+        detail = ui.reviews.order(order_id) or detail  # with the claim just taken
     linked = ui.reviews.linked(order_id, limit=LINKED_LIMIT)
     decision = detail.decision
     reasons = decision.get("reasons") or []
