@@ -70,7 +70,7 @@ def template_environment() -> Environment:
     """Autoescape on for every template (not only .html ones): order fields are attacker-controlled."""
     env = Environment(loader=PackageLoader("serve.ui", "templates"), autoescape=True, undefined=ChainableUndefined)
     env.filters.update(money=formatting.money, moment=formatting.moment, duration=formatting.duration,
-                       percent=formatting.percent)
+                       percent=formatting.percent, due=formatting.due)
     return env
 
 

@@ -22,22 +22,23 @@ def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
                   f'role="img" aria-label="{escape(label)}">{"".join(body)}</svg>')
 
 
-def contribution_bars(items: Sequence[tuple[str, float]], *, label: str = "contributions", width: int = 560) -> Markup:
+def contribution_bars(items: Sequence[tuple[str, float]], *, label: str = "contributions", width: int = 520) -> Markup:
     """Horizontal bars around a zero line: what pushed a score up (right) or down (left)."""
     if not items:
         return Markup('<p class="muted">no contributions recorded</p>')
-    row, left = 22, 230
+    row, left, room = 22, 250, 44  # room: for the value written past the longest bar
     height = row * len(items) + 10
     span = max(abs(value) for _, value in items) or 1.0
-    half = (width - left - 10) / 2
-    zero = left + half
+    half = (width - left - 2 * room) / 2
+    zero = left + room + half
     body = [f'<line class="axis" x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height}"/>']
     for i, (name, value) in enumerate(items):
         y = 5 + i * row
         length = abs(value) / span * half
         x = zero if value >= 0 else zero - length
         kind = "up" if value >= 0 else "down"
-        body.append(f'<text class="label" x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(name)}</text>')
+        body.append(f'<text class="label" x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(_short(name, 40))}'
+                    f'<title>{escape(name)}</title></text>')
         body.append(f'<rect class="bar {kind}" x="{x:.1f}" y="{y + 2}" width="{max(length, 1):.1f}" height="{row - 6}">'
                     f'<title>{escape(name)}: {value:+.3f}</title></rect>')
         text_x = zero + length + 4 if value >= 0 else zero - length - 4
@@ -66,6 +67,11 @@ def line_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, 
         css = SERIES_CLASSES[n % len(SERIES_CLASSES)]
         points = " ".join(f"{left + i * step:.1f},{top + plot_h - v / peak * plot_h:.1f}" for i, v in enumerate(values))
         body.append(f'<polyline class="line {css}" points="{points}"><title>{escape(name)}</title></polyline>')
+        if len(values) <= 48:  # few buckets: a dot on each, so a lone bucket still shows
+            body.extend(f'<circle class="dot {css}" cx="{left + i * step:.1f}" '
+                        f'cy="{top + plot_h - v / peak * plot_h:.1f}" r="2.5">'
+                        f'<title>{escape(labels[i])}: {_tick(v, percent)}</title></circle>'
+                        for i, v in enumerate(values))
         body.append(f'<rect class="swatch {css}" x="{left + plot_w + 12}" y="{top + n * 18}" width="10" height="10"/>')
         body.append(f'<text class="label" x="{left + plot_w + 26}" y="{top + n * 18 + 9}">{escape(name)}</text>')
     return _svg(width, height, body, label)
@@ -160,4 +166,4 @@ def _short(text: str, limit: int = 18) -> str:
 
 
 def _tick(value: float, percent: bool) -> str:
-    return f"{value * 100:.0f}%" if percent else f"{value:g}"
+    return f"{value * 100:.1f}%" if percent else f"{value:g}"

@@ -55,3 +55,12 @@ def percent(score: Any) -> str:
     if score is None:
         return "-"
     return f"{float(score) * 100:.1f}%"
+
+
+def due(due_at: Any, now: datetime | None = None) -> str:
+    """`in 3 h 59 min` or `12 min overdue`: the time left against the review SLA."""
+    if due_at is None:
+        return "-"
+    when = due_at if isinstance(due_at, datetime) else datetime.fromisoformat(str(due_at).replace("Z", "+00:00"))
+    left = (when - (now or datetime.now(UTC))).total_seconds()
+    return f"in {duration(left)}" if left >= 0 else f"{duration(-left)} overdue"

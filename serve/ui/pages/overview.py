@@ -41,14 +41,28 @@ def _until(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def every_bucket(stats: Any) -> list[tuple[datetime, dict[str, int]]]:
+    """Each bucket of the window, oldest first, with its decision counts (empty ones too: gaps show as zero)."""
+    step = timedelta(hours=1) if stats.bucket == "hour" else timedelta(days=1)
+    start = stats.since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if stats.bucket == "day":
+        start = start.replace(hour=0)
+    counted = {bucket.start.astimezone(UTC): bucket.counts for bucket in stats.decisions}
+    buckets = []
+    while start < stats.until:
+        buckets.append((start, counted.pop(start, {})))
+        start += step
+    return sorted(buckets + list(counted.items()), key=lambda bucket: bucket[0])  # any the grid missed, kept
+
+
 def _charts(stats: Any) -> dict[str, Any]:
     fmt = "%m-%d %H:%M" if stats.bucket == "hour" else "%Y-%m-%d"
-    labels = [bucket.start.strftime(fmt) for bucket in stats.decisions]
-    totals = [sum(bucket.counts.values()) or 1 for bucket in stats.decisions]
-    rates = {verdict: [bucket.counts.get(verdict, 0) / total for bucket, total in zip(stats.decisions, totals,
-                                                                                      strict=True)]
+    buckets = every_bucket(stats)
+    labels = [start.strftime(fmt) for start, _ in buckets]
+    totals = [sum(counts.values()) or 1 for _, counts in buckets]
+    rates = {verdict: [counts.get(verdict, 0) / total for (_, counts), total in zip(buckets, totals, strict=True)]
              for verdict in VERDICTS}
-    counts = {"orders": [float(sum(bucket.counts.values())) for bucket in stats.decisions]}
+    counts = {"orders": [float(sum(counts.values())) for _, counts in buckets]}
     backlog = stats.backlog
     return {
         "rates_chart": charts.line_chart(labels, rates, label="share of orders per decision", percent=True),

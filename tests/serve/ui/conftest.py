@@ -64,12 +64,14 @@ def add_users(app: Any, *names_roles: tuple[str, str]) -> None:
 
 
 def scored_orders(count: int, *, prefix: str = "ord_ui", **overrides: Any) -> list[dict[str, Any]]:
-    """`count` orders a minute apart; every third shares a card and a device (linked orders)."""
+    """`count` orders a minute apart, each with its own entities except that every third shares a card and a
+    device (linked orders)."""
     orders = []
     for i in range(count):
         fields = {"order_id": f"{prefix}_{i:03d}", "created_at": f"2026-11-24T{10 + i // 60:02d}:{i % 60:02d}:02Z",
                   "amount": 1000 + 137 * i, "payment.card_fingerprint": f"card_{i}", "session.device_id": f"dev_{i}",
-                  "buyer.account_id": f"buyer_{i}"}
+                  "buyer.account_id": f"buyer_{i}", "seller.account_id": f"seller_{i}", "session.ip": f"198.51.100.{i}",
+                  "shipping.address_hash": f"addr_{i}"}
         if i % 3 == 0:
             fields.update({"payment.card_fingerprint": "card_ring", "session.device_id": "dev_ring"})
         fields.update(overrides)

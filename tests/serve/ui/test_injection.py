@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+from markupsafe import escape
 
 from tests.serve.ui.conftest import log_in, score_all, scored_orders
 
@@ -33,11 +33,11 @@ def test_markup_in_order_fields_is_escaped_on_every_page(ui_client) -> None:
         "queue filtered": ui_client.get("/ui/queue", params={"seller": "s" + PAYLOAD}).text,
         "order": ui_client.get("/ui/orders/ord_evil_000").text,
         "evil id": ui_client.get("/ui/orders/" + EVIL_ID.replace("/", "%2F")).text,
-        "overview": ui_client.get("/ui/overview?window=30d&until=2026-11-25T00:00Z").text,
+        "overview": ui_client.get("/ui/overview?window=24h").text,
     }
 
     for name, text in pages.items():
         assert 'id="injected"' not in text and "<script>window" not in text and "onerror=\"window" not in text, name
-    assert html.escape("s" + PAYLOAD, quote=True) in pages["queue"] or html.escape("s" + PAYLOAD) in pages["queue"]
+    assert str(escape("s" + PAYLOAD)) in pages["queue"]  # shown, as text
     assert "&lt;b id=&#34;injected&#34;&gt;" in pages["order"]  # Jinja's escaping of the quotes
     assert "ord_&lt;i id=&#34;injected&#34;&gt;1&lt;/i&gt;" in pages["evil id"]
