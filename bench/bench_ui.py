@@ -116,7 +116,7 @@ def main() -> None:
         server = serve(model, data_dir, args.database_url, args.port)
         try:
             url = f"http://127.0.0.1:{args.port}"
-            with httpx.Client(base_url=url, timeout=30) as client:
+            with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as client:
                 _wait(client)
                 _log_in(client)
                 cases = [("queue, due first", "/ui/queue", 200), ("queue, by amount", "/ui/queue?sort=amount", 200),

@@ -14,14 +14,18 @@ _ZERO_DECIMALS = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
 _EXPONENTS = {**dict.fromkeys(_ZERO_DECIMALS, 0), **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3)}
 
 
+def exponent(currency: str | None) -> int:
+    """Digits after the decimal point of a currency's major unit (2 unless ISO 4217 says otherwise)."""
+    return _EXPONENTS.get((currency or "").upper(), 2)
+
+
 def money(amount: Any, currency: Any) -> str:
     """`49.99 USD` from 4999 and USD: an amount always with its own currency, never summed across them."""
     if amount is None:
         return "-"
     code = str(currency or "")
-    exponent = _EXPONENTS.get(code, 2)
-    value = int(amount) / 10**exponent
-    return f"{value:,.{exponent}f} {code}".strip()
+    digits = exponent(code)
+    return f"{int(amount) / 10**digits:,.{digits}f} {code}".strip()
 
 
 def moment(value: Any) -> str:

@@ -29,7 +29,9 @@ def home() -> RedirectResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, ui: UiDep, next: str | None = None) -> Response:
     """The login form (a logged-in user goes straight on)."""
-    if session_user_name(request) and ui.users.get(session_user_name(request) or "") is not None:
+    name = session_user_name(request)
+    user = ui.users.get(name) if name else None
+    if user is not None and user.active:
         return RedirectResponse(safe_next(next), status_code=303)
     return ui.page(request, "login.html", None, next=safe_next(next))
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from risk.errors import NotFound
+from risk.errors import NotFound, RiskError
 from serve.ui import charts
 from serve.ui.app import PREFIX, UiContext
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
@@ -89,7 +89,7 @@ def _neighbours(request: Request, ui: UiContext, order_id: str) -> tuple[str | N
         query = QueueQuery(**{**params, "page": int(params.get("page", 1))})  # type: ignore[arg-type]
         page = ui.reviews.queue(sort=query.sort, filters=query.filters(), limit=PAGE_SIZE,
                                 offset=(query.page - 1) * PAGE_SIZE)
-    except Exception:  # a stale or edited view in the session: no neighbours rather than an error
+    except (RiskError, ValueError, TypeError):  # a stale or edited view in the session: no neighbours, no error
         return None, None
     ids = [item.order_id for item in page.items]
     if order_id not in ids:

@@ -9,7 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from risk.errors import InvalidInput
+from serve.reviews.models import QueueFilter
 from serve.ui.app import PREFIX
+from serve.ui.formatting import exponent
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
 
 router = APIRouter()
@@ -31,14 +34,12 @@ class QueueQuery:
     max_amount: str = ""
     page: int = 1
 
-    def filters(self) -> Any:
-        """The interface's QueueFilter; amounts typed in major units (49.99) become minor units."""
-        from serve.reviews.models import QueueFilter
-
+    def filters(self) -> QueueFilter:
+        """The review queue's filter; amounts typed in major units (49.99) become minor units."""
         return QueueFilter(seller=self.seller or None, reason=self.reason or None, rule=self.rule or None,
                            country=self.country.upper() or None, currency=self.currency.upper() or None,
-                           min_amount=_minor(self.min_amount, "min amount"),
-                           max_amount=_minor(self.max_amount, "max amount"))
+                           min_amount=_minor(self.min_amount, "min amount", self.currency),
+                           max_amount=_minor(self.max_amount, "max amount", self.currency))
 
     def link(self, **changes: Any) -> str:
         values = {**self.__dict__, **changes}
@@ -47,13 +48,12 @@ class QueueQuery:
         return f"{PREFIX}/queue" + (f"?{urlencode(kept)}" if kept else "")
 
 
-def _minor(text: str, what: str) -> int | None:
-    from risk.errors import InvalidInput
-
+def _minor(text: str, what: str, currency: str) -> int | None:
+    """An amount typed as 49.99 in minor units (4999), by the currency filter's unit (2 decimals without one)."""
     if not text.strip():
         return None
     try:
-        return round(float(text.replace(",", "")) * 100)
+        return round(float(text.replace(",", "")) * 10 ** exponent(currency))
     except ValueError:
         raise InvalidInput(f"{what}: a number like 49.99, got {text!r}") from None
 
