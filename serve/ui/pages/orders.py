@@ -13,13 +13,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from risk.errors import NotFound, RiskError
-from serve.ui import charts
+from serve.ui import charts, formatting
 from serve.ui.app import PREFIX, UiContext
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
 from serve.ui.pages.queue import PAGE_SIZE, QueueQuery
 
 router = APIRouter()
-LINKED_LIMIT = 1000  # rows of the linked orders table
+LINKED_SHOWN = 100  # linked orders listed by default; ?linked=all lists up to LINKED_LIMIT
+LINKED_LIMIT = 1000
 GRAPH_ORDERS = 40  # linked orders drawn in the ring view (the table lists them all)
 NOTE = Annotated[str, Form(max_length=2000)]
 
@@ -31,7 +32,8 @@ def order_href(order_id: str) -> str:
 
 
 @router.get("/orders/{order_id:path}", response_class=HTMLResponse)
-def order_page(request: Request, order_id: str, ui: UiDep, user: UserDep) -> Response:
+def order_page(request: Request, order_id: str, ui: UiDep, user: UserDep,
+               linked: Literal["first", "all"] = "first") -> Response:
     """The order with everything an analyst needs to decide it (claims its open review)."""
     detail = ui.reviews.order(order_id)
     if detail is None:
@@ -40,16 +42,17 @@ def order_page(request: Request, order_id: str, ui: UiDep, user: UserDep) -> Res
     if detail.review_status == "open":
         claim = ui.reviews.claim(order_id, user.name)
         detail = ui.reviews.order(order_id) or detail  # with the claim just taken
-    linked = ui.reviews.linked(order_id, limit=LINKED_LIMIT)
+    shared = ui.reviews.linked(order_id, limit=LINKED_LIMIT if linked == "all" else LINKED_SHOWN)
     decision = detail.decision
     reasons = decision.get("reasons") or []
     bars = [(r.get("message") or r.get("code") or "", float(r["contribution"]))
             for r in reasons if isinstance(r, dict) and r.get("contribution") is not None]
     previous, following = _neighbours(request, ui, order_id)
     return ui.page(request, "order.html", user, detail=detail, order=detail.order, decision=decision,
-                   claim=claim, linked=linked, reasons=reasons,
+                   claim=claim, linked=shared, linked_rows=_linked_rows(shared), reasons=reasons,
+                   all_linked=f"{order_href(order_id)}?linked=all#linked",
                    reasons_chart=charts.contribution_bars(bars, label="what moved the score"),
-                   graph=_graph(linked), timeline=_timeline(detail), previous=previous, following=following,
+                   graph=_graph(shared), timeline=_timeline(detail), previous=previous, following=following,
                    back=request.session.get("queue") or f"{PREFIX}/queue", order_href=order_href)
 
 
@@ -96,6 +99,14 @@ def _neighbours(request: Request, ui: UiContext, order_id: str) -> tuple[str | N
         return None, (order_href(ids[0]) if ids else None)
     at = ids.index(order_id)
     return (order_href(ids[at - 1]) if at > 0 else None), (order_href(ids[at + 1]) if at + 1 < len(ids) else None)
+
+
+def _linked_rows(linked: Any) -> list[tuple[str, ...]]:
+    """The linked orders table's cells as text (escaped by the template): one pass over up to 1,000 rows."""
+    return [(order_href(o.order_id), o.order_id, formatting.moment(o.created_at),
+             formatting.money(o.amount, o.currency), ", ".join(o.shared), o.decision or "",
+             formatting.percent(o.fraud_score), o.latest_outcome or "")
+            for o in linked.orders]
 
 
 def _graph(linked: Any) -> Any:

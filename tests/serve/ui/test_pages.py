@@ -115,3 +115,14 @@ def test_an_unknown_order_is_a_404_page(queue_client) -> None:
     answer = queue_client.get("/ui/orders/no_such_order")
 
     assert answer.status_code == 404 and "<html" in answer.text
+
+
+def test_an_order_page_lists_the_first_linked_orders_and_all_of_them_on_request(queue_client, monkeypatch) -> None:
+    from serve.ui.pages import orders
+
+    monkeypatch.setattr(orders, "LINKED_SHOWN", 1)
+    first = queue_client.get("/ui/orders/ord_ui_003").text
+    every = queue_client.get("/ui/orders/ord_ui_003?linked=all").text
+
+    assert "1+ sharing an entity" in first and 'href="/ui/orders/ord_ui_003?linked=all#linked"' in first
+    assert "2 sharing an entity" in every and "list up to" not in every
