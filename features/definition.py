@@ -18,11 +18,14 @@ class Sentence:
     `known` is said of a known value ("{count} orders with this {entity} in the last
     {window}"); `unknown` of an unknown one (None: "<name in words>: unknown"); `words`
     are what the codes of a categorical feature stand for ({word}, "other" beyond them).
+    `named` is said of a true flag when the order's fields it names ({buyer_country},
+    flat contract columns) are known, e.g. the two countries of a mismatch.
     """
 
     known: str
     unknown: str | None = None
     words: tuple[str, ...] = ()
+    named: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,15 @@ def row_feature(
 
 
 def add_row_feature(
-    name: str, description: str, says: str, compute: Callable[[Row], Any], vocabulary: ops.Vocabulary | None = None
+    name: str, description: str, says: str, compute: Callable[[Row], Any], vocabulary: ops.Vocabulary | None = None,
+    *, named: str | None = None,
 ) -> None:
-    """Register a row feature computed by `compute` (`row_feature` as a plain call, for computes built by a helper)."""
+    """Register a row feature computed by `compute` (`row_feature` as a plain call, for computes built by a helper).
+
+    `named`: the sentence of a true flag naming the order's fields (Sentence.named)."""
     words = () if vocabulary is None else vocabulary.words
-    ROW_FEATURES.append(RowFeature(name, description, compute, Sentence(says, words=words), vocabulary is not None))
+    ROW_FEATURES.append(RowFeature(name, description, compute, Sentence(says, words=words, named=named),
+                                   vocabulary is not None))
 
 
 def _column(column: str) -> Callable[[Row], Any]:
@@ -191,21 +195,26 @@ add_row_feature("seller_followers_log", "log(1 + the seller's followers)", "sell
 # ---- mismatches and payment ----------------------------------------------------------
 
 
-_COUNTRY_MISMATCHES = (  # (name, description, sentence, one country column, the other)
+_COUNTRY_MISMATCHES = (  # (name, description, sentence, the sentence naming both, one country column, the other)
     ("ip_country_differs_card", "The IP's country is not the card's issuing country",
      "{flag:IP country differs from the card's country|IP country matches the card's}",
+     "IP in {session_ip_country}, card issued in {payment_card_country}",
      "session_ip_country", "payment_card_country"),
     ("ip_country_differs_buyer", "The IP's country is not the buyer's country",
      "{flag:IP country differs from the buyer's country|IP country matches the buyer's}",
+     "IP in {session_ip_country}, buyer from {buyer_country}",
      "session_ip_country", "buyer_country"),
     ("card_country_differs_buyer", "The card's issuing country is not the buyer's country",
      "{flag:card issued in another country than the buyer's|card from the buyer's country}",
+     "card issued in {payment_card_country}, buyer from {buyer_country}",
      "payment_card_country", "buyer_country"),
     ("shipping_country_differs_buyer", "Shipping to another country than the buyer's",
      "{flag:shipping abroad from the buyer's country|shipping in the buyer's country}",
+     "shipping to {shipping_country}, buyer from {buyer_country}",
      "shipping_country", "buyer_country"),
     ("shipping_country_differs_ip", "Shipping to another country than the IP's",
      "{flag:shipping to another country than the IP's|shipping to the IP's country}",
+     "shipping to {shipping_country}, IP in {session_ip_country}",
      "shipping_country", "session_ip_country"),
 )
 
@@ -217,8 +226,8 @@ def _country_differs(one: str, other: str) -> Callable[[Row], Any]:
     return differs
 
 
-for _name, _description, _says, _one, _other in _COUNTRY_MISMATCHES:
-    add_row_feature(_name, _description, _says, _country_differs(_one, _other))
+for _name, _description, _says, _named, _one, _other in _COUNTRY_MISMATCHES:
+    add_row_feature(_name, _description, _says, _country_differs(_one, _other), named=_named)
 
 
 @row_feature("shipping_differs_billing", "The shipping address does not match the billing address",

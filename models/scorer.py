@@ -14,15 +14,20 @@ from typing import Any
 import numpy as np
 
 from features.catalog import FEATURE_NAMES
-from features.sentences import sentence
+from features.sentences import order_context, sentence
 from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE
-from risk.contract import Decision, Reason, Verdict
+from risk.contract import Decision, Order, Reason, Verdict
 from risk.policy import DECISION_CODES
 
 log = logging.getLogger("risk.models")
 TOP_REASONS = 3
 """Flagged orders are explained by at most this many features (those that pushed the score up)."""
+
+
+def percent(score: float) -> str:
+    """A score as a person reads it: one decimal ("12.2%"), two below 1% ("0.35%")."""
+    return f"{score:.1%}" if score >= 0.01 else f"{score:.2%}"
 
 
 class Scorer:
@@ -51,10 +56,11 @@ class Scorer:
         """The same fallback and shadow around another bundle (prepared here, before anyone uses it)."""
         return Scorer(bundle, fallback=self.fallback, shadow=self.shadow)
 
-    def decide(self, order_id: str, row: np.ndarray, *, degraded: bool = False) -> Decision:
+    def decide(self, order_id: str, row: np.ndarray, *, degraded: bool = False, order: Order | None = None) -> Decision:
         """The decision for one order's features; `degraded`: history was unavailable (row features only).
 
         The fallback applies to a degraded order when it is more severe than the policy's verdict.
+        `order`, when given, lets the reasons say its money in its currency and name its countries.
         """
         bundle = self.bundle
         seen = np.asarray(row, dtype=FEATURE_DTYPE)  # rounded once for both models; reasons quote `row`
@@ -65,22 +71,26 @@ class Scorer:
             verdict = self.fallback
         return Decision(
             order_id=order_id, decision=verdict, fraud_score=fraud, regret_score=regret,
-            reasons=self._reasons(row, seen, verdict, fraud, regret, degraded), rules=[],
+            reasons=self._reasons(row, seen, verdict, fraud, regret, degraded, order), rules=[],
             model_version=bundle.version, degraded=degraded,
         )
 
     def _reasons(self, row: np.ndarray, seen: np.ndarray, verdict: Verdict, fraud: float, regret: float,
-                 degraded: bool) -> list[Reason]:
+                 degraded: bool, order: Order | None = None) -> list[Reason]:
         reasons = []
+        policy = self.bundle.policy
         if degraded:
-            reasons.append(Reason(code="DEGRADED_HISTORY", message="order history unavailable: scored on the "
+            reasons.append(Reason(code="DEGRADED_HISTORY", message="Order history unavailable: scored on the "
                                   f"order's own fields, fallback decision {self.fallback}"))
         if verdict == "approve":
-            reasons.append(Reason(code="LOW_RISK", message=f"fraud {fraud:.2%} and regret {regret:.2%} are below "
-                                  "the review thresholds"))
+            reasons.append(Reason(code="LOW_RISK", message=f"Fraud {percent(fraud)} and regret {percent(regret)} are "
+                                  f"below the review thresholds ({percent(policy.review_fraud)} and "
+                                  f"{percent(policy.review_regret)})"))
             return reasons
         # the model that drove the decision explains it: fraud for a decline or a fraud review, else regret
-        driver = "fraud" if verdict == "decline" or fraud >= self.bundle.policy.review_fraud else "regret"
+        driver = "fraud" if verdict == "decline" or fraud >= policy.review_fraud else "regret"
+        reasons.append(self._score_reason(driver, verdict, fraud, regret))
+        context = None if order is None else order_context(order)
         model = self.bundle.fraud if driver == "fraud" else self.bundle.regret
         contributions = model.explain_one(seen)
         for index in np.argsort(-contributions)[:TOP_REASONS]:
@@ -88,10 +98,24 @@ class Scorer:
                 break
             name = FEATURE_NAMES[index]
             value = float(row[index])
-            reasons.append(Reason(code=f"{driver.upper()}:{name.upper()}", message=sentence(name, value),
+            reasons.append(Reason(code=f"{driver.upper()}:{name.upper()}", message=sentence(name, value, context),
                                   feature=name, value=None if math.isnan(value) else value,
                                   contribution=round(float(contributions[index]), 4)))
         return reasons
+
+    def _score_reason(self, driver: str, verdict: Verdict, fraud: float, regret: float) -> Reason:
+        """The score that decided, against the threshold it crossed: "Fraud 12.2%, review from 3.1%"."""
+        policy = self.bundle.policy
+        if driver == "fraud":
+            score, threshold = fraud, policy.decline_fraud if verdict == "decline" else policy.review_fraud
+        else:
+            score, threshold = regret, policy.review_regret
+        said = f"{driver.capitalize()} {percent(score)}"
+        if score < threshold:  # the fallback of an order scored without its history decided, not the score
+            message = f"{said}, under the {verdict} threshold {percent(threshold)}: {verdict} is the fallback"
+        else:
+            message = f"{said}, {verdict} from {percent(threshold)}"
+        return Reason(code=f"{driver.upper()}_SCORE", message=message, value=score)
 
     def shadow_scores(self, row: np.ndarray) -> dict[str, Any] | None:
         """The shadow bundle's scores and decision for the decision log (None without a shadow or if it fails)."""

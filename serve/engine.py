@@ -96,7 +96,7 @@ class ScoringEngine:
         scorer = self.scorer  # one model for the whole request, even if a reload lands meanwhile
         features, writes, degraded = self._features(order)
         row = np.asarray(features, dtype=np.float64)  # the models round it to the float32 they were trained on
-        decision = scorer.decide(order.order_id, row, degraded=degraded)
+        decision = scorer.decide(order.order_id, row, degraded=degraded, order=order)
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         decision_json = decision.model_dump_json()
         review, events = self.review_opener.open(order, decision, datetime.now(UTC))  # on the final decision

@@ -78,6 +78,8 @@ def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
         lines.append(f"decision log: PostgreSQL at {redacted_url(url)}")
     else:
         lines.append(f"decision log: SQLite at {redacted_url(url) if url else settings.sqlite_path}")
+    if settings.webhook_url:
+        lines.append(f"webhooks: review events to {redacted_url(settings.webhook_url)}")
     return lines
 
 

@@ -14,7 +14,7 @@ from serve.decision_log import DecisionLog
 from serve.decision_log.encoding import as_utc
 from serve.decision_log.schema import DECISIONS, ENTITIES, OUTCOMES
 from serve.reviews.errors import ReviewNotFound
-from serve.reviews.models import Graph, GraphEdge, GraphNode, LinkedOrder, LinkedOrders
+from serve.reviews.models import LinkedOrders
 
 _COLUMNS = ", ".join(entity.column for entity in ENTITIES)
 
@@ -59,20 +59,23 @@ def linked_orders(log: DecisionLog, order_id: str, limit: int) -> LinkedOrders:
     for linked_id, kind in outcome_rows:
         kinds.setdefault(linked_id, []).append(kind)
     own = {entity.kind: value for entity, value in zip(ENTITIES, center, strict=True) if value is not None}
-    orders = [_linked(row, own, kinds.get(row[0], [])) for row in rows.values()]
-    orders.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
-    return LinkedOrders(order_id=order_id, entities=own, orders=orders, graph=_graph(order_id, own, orders),
-                        truncated=truncated, limit=limit)
+    compare = [(6 + i, entity.kind, center[i]) for i, entity in enumerate(ENTITIES) if center[i] is not None]
+    orders = [_linked(row, compare, kinds.get(row[0], [])) for row in rows.values()]
+    orders.sort(key=lambda o: (o["created_at"], o["order_id"]), reverse=True)
+    # one validation of plain dicts for the whole answer: building 1,000 orders and 3,000 graph parts as
+    # models one by one took half of the call (bench/bench_reviews.py)
+    return LinkedOrders.model_validate({"order_id": order_id, "entities": own, "orders": orders,
+                                        "graph": _graph(order_id, own, orders), "truncated": truncated,
+                                        "limit": limit})
 
 
-def _linked(row: tuple, own: dict[str, str], outcomes: list[str]) -> LinkedOrder:
-    values = row[6:]
-    shared = [entity.kind for entity, value in zip(ENTITIES, values, strict=True)
-              if value is not None and own.get(entity.kind) == value]
-    return LinkedOrder(order_id=row[0], created_at=as_utc(row[1]), amount=_number(row[2], int),
-                       currency=None if row[3] is None else str(row[3]), shared=shared,  # type: ignore[arg-type]
-                       decision=None if row[4] is None else str(row[4]), fraud_score=_number(row[5], float),
-                       latest_outcome=outcomes[-1] if outcomes else None, outcomes=outcomes)
+def _linked(row: tuple, compare: list[tuple[int, str, str]], outcomes: list[str]) -> dict[str, Any]:
+    """A linked order as a dict of LinkedOrder's fields; `compare`: (row position, kind, the center's value)."""
+    return {"order_id": row[0], "created_at": as_utc(row[1]), "amount": _number(row[2], int),
+            "currency": None if row[3] is None else str(row[3]),
+            "shared": [kind for position, kind, value in compare if row[position] == value],
+            "decision": None if row[4] is None else str(row[4]), "fraud_score": _number(row[5], float),
+            "latest_outcome": outcomes[-1] if outcomes else None, "outcomes": outcomes}
 
 
 def _number(value: Any, kind: type) -> Any:
@@ -82,15 +85,16 @@ def _number(value: Any, kind: type) -> Any:
         return None
 
 
-def _graph(order_id: str, own: dict[str, str], orders: list[LinkedOrder]) -> Graph:
+def _graph(order_id: str, own: dict[str, str], orders: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Orders and the entities they share with the center order; an edge per (order, shared entity)."""
-    nodes = [GraphNode(id=f"order:{order_id}", kind="order", label=order_id, center=True)]
-    used = {kind for o in orders for kind in o.shared}
-    nodes += [GraphNode(id=f"{kind}:{value}", kind=kind, label=value)
-              for kind, value in own.items() if kind in used]
-    edges = [GraphEdge(source=f"order:{order_id}", target=f"{kind}:{own[kind]}") for kind in own if kind in used]
+    nodes: list[dict[str, Any]] = [{"id": f"order:{order_id}", "kind": "order", "label": order_id, "center": True}]
+    used = {kind for o in orders for kind in o["shared"]}
+    target = {kind: f"{kind}:{value}" for kind, value in own.items()}
+    nodes += [{"id": target[kind], "kind": kind, "label": value} for kind, value in own.items() if kind in used]
+    edges = [{"source": f"order:{order_id}", "target": target[kind]} for kind in own if kind in used]
     for o in orders:
-        nodes.append(GraphNode(id=f"order:{o.order_id}", kind="order", label=o.order_id, decision=o.decision,
-                               latest_outcome=o.latest_outcome))
-        edges += [GraphEdge(source=f"order:{o.order_id}", target=f"{kind}:{own[kind]}") for kind in o.shared]
-    return Graph(nodes=nodes, edges=edges)
+        source = f"order:{o['order_id']}"
+        nodes.append({"id": source, "kind": "order", "label": o["order_id"], "decision": o["decision"],
+                      "latest_outcome": o["latest_outcome"]})
+        edges += [{"source": source, "target": target[kind]} for kind in o["shared"]]
+    return {"nodes": nodes, "edges": edges}

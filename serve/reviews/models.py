@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from risk.contract import OutcomeKind, OutcomeSource, Reason, RuleMatch
 
@@ -15,6 +15,7 @@ LabelKind = Literal["confirmed_fraud", "confirmed_legit"]
 ReviewStatus = Literal["open", "closed"]
 EntityKind = Literal["card", "device", "ip", "buyer", "seller", "shipping_address"]
 
+MAX_AMOUNT = 2**63 - 1  # what both databases' integer columns hold
 VERDICT_OUTCOME: dict[str, LabelKind] = {"decline": "confirmed_fraud", "approve": "confirmed_legit"}
 """The outcome an analyst's verdict records: a declined review was fraud, an approved one genuine."""
 
@@ -25,11 +26,17 @@ class QueueFilter(BaseModel):
     seller: str | None = None
     reason: str | None = None  # a reason code, e.g. FRAUD:CARD_DEVICES_1H
     rule: str | None = None  # a rule_id
-    min_amount: int | None = None  # minor units
-    max_amount: int | None = None
+    min_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)  # minor units
+    max_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     country: str | None = None  # the buyer's country
     currency: str | None = None
     status: ReviewStatus | Literal["all"] = "open"
+
+    @field_validator("country", "currency")
+    @classmethod
+    def _upper(cls, code: str | None) -> str | None:
+        """Codes are stored as the contract normalises them (upper case): `fr` finds FR."""
+        return None if code is None else code.upper()
 
 
 class ReviewSummary(BaseModel):

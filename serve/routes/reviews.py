@@ -28,11 +28,12 @@ from serve.reviews import (
     ReviewDetail,
     ReviewNotFound,
 )
-from serve.reviews.models import AnalystVerdict, Delivery, LabelKind, QueueSort, ReviewStatus
+from serve.reviews.models import MAX_AMOUNT, AnalystVerdict, Delivery, LabelKind, QueueSort, ReviewStatus
 from serve.reviews.service import MAX_BULK, MAX_LINKED, MAX_PAGE
 from serve.reviews.webhooks import deliveries
 
 router = APIRouter(tags=["reviews"])
+POSTED = (400, 413)  # a body that is not UTF-8 JSON, or over the size limit
 AnalystName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")]
 Note = Annotated[str, Field(max_length=4000)]
 
@@ -84,8 +85,8 @@ def list_reviews(
     seller: Annotated[str | None, Query(max_length=128)] = None,
     reason: Annotated[str | None, Query(max_length=200)] = None,
     rule: Annotated[str | None, Query(max_length=200)] = None,
-    min_amount: Annotated[int | None, Query(ge=0)] = None,
-    max_amount: Annotated[int | None, Query(ge=0)] = None,
+    min_amount: Annotated[int | None, Query(ge=0, le=MAX_AMOUNT)] = None,
+    max_amount: Annotated[int | None, Query(ge=0, le=MAX_AMOUNT)] = None,
     country: Annotated[str | None, Query(max_length=2)] = None,
     currency: Annotated[str | None, Query(max_length=3)] = None,
     status: ReviewStatus | Literal["all"] = "open",
@@ -98,7 +99,7 @@ def list_reviews(
     return service.reviews.queue(sort=sort, filters=filters, limit=limit, offset=offset)
 
 
-@router.post("/v1/reviews/decisions", response_model=BulkResult, responses=documented(401, 403, 422))
+@router.post("/v1/reviews/decisions", response_model=BulkResult, responses=documented(*POSTED, 401, 403, 422))
 def decide_reviews(body: BulkDecisionIn, service: ServiceDep, _: DecideRole) -> BulkResult:
     """Decide many open reviews of one pattern alike (a list of order_ids or a queue filter).
 
@@ -121,7 +122,8 @@ def get_review(order_id: str, service: ServiceDep, _: ReviewsRole) -> ReviewDeta
     return detail
 
 
-@router.post("/v1/reviews/{order_id}/claim", response_model=Claim, responses=documented(401, 403, 404, 409, 422))
+@router.post("/v1/reviews/{order_id}/claim", response_model=Claim,
+             responses=documented(*POSTED, 401, 403, 404, 409, 422))
 def claim_review(order_id: str, body: AnalystIn, service: ServiceDep, _: DecideRole) -> Claim:
     """Claim a review (again: refresh the claim); 409 names the analyst holding it."""
     claim = service.reviews.claim(order_id, body.analyst)
@@ -130,20 +132,22 @@ def claim_review(order_id: str, body: AnalystIn, service: ServiceDep, _: DecideR
     return claim
 
 
-@router.post("/v1/reviews/{order_id}/release", response_model=Released, responses=documented(401, 403, 404, 422))
+@router.post("/v1/reviews/{order_id}/release", response_model=Released,
+             responses=documented(*POSTED, 401, 403, 404, 422))
 def release_review(order_id: str, body: AnalystIn, service: ServiceDep, _: DecideRole) -> Released:
     """Give back a claim; `released` is false when this analyst did not hold it."""
     return Released(order_id=order_id, released=service.reviews.release(order_id, body.analyst))
 
 
 @router.post("/v1/reviews/{order_id}/decision", response_model=ReviewDetail,
-             responses=documented(401, 403, 404, 409, 422))
+             responses=documented(*POSTED, 401, 403, 404, 409, 422))
 def decide_review(order_id: str, body: DecisionIn, service: ServiceDep, _: DecideRole) -> ReviewDetail:
     """Approve or decline a review with a note; it becomes an outcome (confirmed_legit / confirmed_fraud)."""
     return service.reviews.decide(order_id, body.analyst, body.verdict, body.note)
 
 
-@router.post("/v1/orders/{order_id}/label", response_model=LabelRecorded, responses=documented(401, 403, 404, 422))
+@router.post("/v1/orders/{order_id}/label", response_model=LabelRecorded,
+             responses=documented(*POSTED, 401, 403, 404, 422))
 def label_order(order_id: str, body: LabelIn, service: ServiceDep, _: DecideRole) -> LabelRecorded:
     """Mark any scored order (approved ones included) as confirmed_fraud or confirmed_legit."""
     now = datetime.now(UTC)

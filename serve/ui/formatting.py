@@ -8,24 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-# ISO 4217 minor-unit exponents other than 2 (amounts are integers in the currency's minor unit).
-_ZERO_DECIMALS = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
-                  "XAF", "XOF", "XPF")
-_EXPONENTS = {**dict.fromkeys(_ZERO_DECIMALS, 0), **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3)}
-
-
-def exponent(currency: str | None) -> int:
-    """Digits after the decimal point of a currency's major unit (2 unless ISO 4217 says otherwise)."""
-    return _EXPONENTS.get((currency or "").upper(), 2)
+from risk.money import format_money
 
 
 def money(amount: Any, currency: Any) -> str:
     """`49.99 USD` from 4999 and USD: an amount always with its own currency, never summed across them."""
     if amount is None:
         return "-"
-    code = str(currency or "")
-    digits = exponent(code)
-    return f"{int(amount) / 10**digits:,.{digits}f} {code}".strip()
+    return format_money(int(amount), str(currency) if currency else None)
 
 
 def moment(value: Any) -> str:

@@ -26,15 +26,45 @@ def test_every_feature_has_a_sentence(value):
         ("order_count_by_card_24h", 3, "3 orders with this card in the last 24 hours"),
         ("seconds_since_first_device", math.nan, "Device never seen before"),
         ("amount_sum_by_buyer_7d", 125000, "1,250.00 spent with this buyer in the last 7 days"),
-        ("prepaid_card", 1.0, "prepaid card"),
-        ("view_to_buy_seconds", 4, "bought 4 seconds after opening the post"),
-        ("post_category", 3.0, "item category: electronics"),
-        ("card_funding", 2.0, "card funding: prepaid"),
-        ("channel", 9.0, "purchase channel: other"),
+        ("prepaid_card", 1.0, "Prepaid card"),
+        ("view_to_buy_seconds", 4, "Bought 4 seconds after opening the post"),
+        ("post_category", 3.0, "Item category: electronics"),
+        ("card_funding", 2.0, "Card funding: prepaid"),
+        ("channel", 9.0, "Purchase channel: other"),
     ],
 )
 def test_sentence_says_the_value_in_words(name, value, expected):
     assert sentence(name, value) == expected
+
+
+@pytest.mark.parametrize(
+    "name, value, order, expected",
+    [
+        ("amount", 4999, {"currency": "EUR"}, "Amount 49.99 EUR"),
+        ("amount", 4999, {"currency": "JPY"}, "Amount 4,999 JPY"),  # zero-decimal currency
+        ("amount", 49999, {"currency": "KWD"}, "Amount 49.999 KWD"),  # three decimals
+        ("amount_sum_by_buyer_7d", 125000, {"currency": "USD"},
+         "1,250.00 USD spent with this buyer in the last 7 days"),
+        ("ip_country_differs_card", 1.0, {"session_ip_country": "NG", "payment_card_country": "US"},
+         "IP in Nigeria (NG), card issued in United States (US)"),
+        ("shipping_country_differs_buyer", 1.0, {"shipping_country": "KR", "buyer_country": "FR"},
+         "Shipping to South Korea (KR), buyer from France (FR)"),
+        ("card_country_differs_buyer", 1.0, {"payment_card_country": "US"},  # the buyer's country unknown
+         "Card issued in another country than the buyer's"),
+        ("ip_country_differs_card", 0.0, {"session_ip_country": "US", "payment_card_country": "US"},
+         "IP country matches the card's"),
+    ],
+)
+def test_with_the_orders_context_money_has_its_currency_and_mismatches_name_the_countries(name, value, order,
+                                                                                           expected):
+    assert sentence(name, value, order) == expected
+
+
+def test_every_sentence_starts_with_a_capital_letter_or_a_digit():
+    for name in FEATURE_NAMES:
+        for value in (0.0, 1.0, 6.0, math.nan):
+            text = sentence(name, value)
+            assert text[0].isupper() or text[0].isdigit() or text[0] == "-", (name, text)
 
 
 PINNED = json.loads((Path(__file__).parents[1] / "fixtures" / "features" / "sentences.json").read_text())
@@ -52,5 +82,5 @@ def test_pinned_sentences_cover_every_feature():
 
 
 def test_a_name_outside_the_catalog_is_said_plainly():
-    assert sentence("not_a_feature", 2.5) == "not a feature = 2.5"
-    assert sentence("not_a_feature", math.nan) == "not a feature: unknown"
+    assert sentence("not_a_feature", 2.5) == "Not a feature = 2.5"
+    assert sentence("not_a_feature", math.nan) == "Not a feature: unknown"

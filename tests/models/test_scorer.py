@@ -11,7 +11,7 @@ from features.catalog import FEATURE_NAMES
 from features.sentences import sentence
 from models.bundle import ModelBundle
 from models.risk_model import RiskModel
-from models.scorer import TOP_REASONS, Scorer
+from models.scorer import TOP_REASONS, Scorer, percent
 from risk.policy import Costs, Policy
 
 CARDS = FEATURE_NAMES.index("distinct_cards_by_device_1h")  # drives fraud here
@@ -56,8 +56,9 @@ def test_a_quiet_order_is_approved_with_low_risk_as_its_reason(scorer):
     decision = scorer.decide("o-1", row())
     assert decision.decision == "approve" and decision.model_version == "m1" and not decision.degraded
     assert [r.code for r in decision.reasons] == ["LOW_RISK"]
-    assert decision.reasons[0].message == (f"fraud {decision.fraud_score:.2%} and regret "
-                                           f"{decision.regret_score:.2%} are below the review thresholds")
+    assert decision.reasons[0].message == (f"Fraud {percent(decision.fraud_score)} and regret "
+                                           f"{percent(decision.regret_score)} are below the review thresholds "
+                                           "(30.0% and 30.0%)")
 
 
 def test_scores_are_the_bundles_calibrated_probabilities(scorer):
@@ -74,8 +75,10 @@ def test_a_declined_order_is_explained_by_the_fraud_models_top_contributions(sco
     assert decision.decision == "decline"
     contributions = scorer.bundle.fraud.explain_one(x)
     top = [i for i in np.argsort(-contributions)[:TOP_REASONS] if contributions[i] > 0]
-    assert [r.code for r in decision.reasons] == [f"FRAUD:{FEATURE_NAMES[i].upper()}" for i in top]
-    first = decision.reasons[0]
+    score, *factors = decision.reasons
+    assert score.code == "FRAUD_SCORE" and score.message == f"Fraud {percent(decision.fraud_score)}, decline from 50.0%"
+    assert [r.code for r in factors] == [f"FRAUD:{FEATURE_NAMES[i].upper()}" for i in top]
+    first = factors[0]
     assert first.code == "FRAUD:DISTINCT_CARDS_BY_DEVICE_1H"
     assert first.message == sentence("distinct_cards_by_device_1h", 7.0)
     assert first.message == "7 cards used with this device in the last hour"
@@ -86,22 +89,27 @@ def test_a_declined_order_is_explained_by_the_fraud_models_top_contributions(sco
 def test_a_regret_review_is_explained_by_the_regret_model(scorer):
     decision = scorer.decide("o-4", row(view=5))
     assert decision.decision == "review" and decision.fraud_score < scorer.bundle.policy.review_fraud
-    assert decision.reasons[0].code == "REGRET:VIEW_TO_BUY_SECONDS"
-    assert all(r.code.startswith("REGRET:") for r in decision.reasons)
+    score, *factors = decision.reasons
+    assert score.code == "REGRET_SCORE"
+    assert score.message == f"Regret {percent(decision.regret_score)}, review from 30.0%"
+    assert factors[0].code == "REGRET:VIEW_TO_BUY_SECONDS"
+    assert all(r.code.startswith("REGRET:") for r in factors)
 
 
 def test_an_unknown_value_is_said_unknown_and_carries_no_value(scorer):
-    reason = scorer.decide("o-5", row(view=np.nan)).reasons[0]
+    reason = scorer.decide("o-5", row(view=np.nan)).reasons[1]
     assert reason.code == "REGRET:VIEW_TO_BUY_SECONDS" and reason.value is None
-    assert reason.message == sentence("view_to_buy_seconds", np.nan) == "view to buy seconds: unknown"
+    assert reason.message == sentence("view_to_buy_seconds", np.nan) == "View to buy seconds: unknown"
 
 
 def test_a_degraded_order_gets_the_fallback_when_it_is_more_severe(scorer):
     decision = Scorer(scorer.bundle, fallback="review").decide("o-6", row(), degraded=True)
     assert decision.decision == "review" and decision.degraded
     assert decision.reasons[0].code == "DEGRADED_HISTORY"
-    assert decision.reasons[0].message == ("order history unavailable: scored on the order's own fields, "
+    assert decision.reasons[0].message == ("Order history unavailable: scored on the order's own fields, "
                                            "fallback decision review")
+    assert decision.reasons[1].message == (f"Regret {percent(decision.regret_score)}, under the review threshold "
+                                           "30.0%: review is the fallback")  # the fallback decided, not a score
     declined = Scorer(scorer.bundle, fallback="review").decide("o-7", row(cards=7), degraded=True)
     assert declined.decision == "decline"  # the more severe wins
     approved = Scorer(scorer.bundle, fallback="approve").decide("o-8", row(), degraded=True)
@@ -133,3 +141,22 @@ def test_another_model_keeps_the_fallback_and_the_shadow(scorer, shadow):
     second = first.with_model(bundle("m3", seed=3))
     assert second.version == "m3" and second.fallback == "decline" and second.shadow is shadow
     assert second.decide("o-10", row(), degraded=True).decision == "decline"
+
+
+def test_reasons_say_money_in_the_orders_currency_and_name_mismatched_countries(scorer, monkeypatch):
+    from risk.contract import Order
+    from tests.builders import make_order
+
+    amount, mismatch = FEATURE_NAMES.index("amount"), FEATURE_NAMES.index("ip_country_differs_card")
+    pushes = np.zeros(len(FEATURE_NAMES))
+    pushes[amount], pushes[mismatch] = 0.5, 0.4  # these two drive the fraud score here
+    monkeypatch.setattr(scorer.bundle.fraud, "explain_one", lambda seen: pushes)
+    x = row(cards=7)
+    x[amount], x[mismatch] = 4999.0, 1.0
+    order = Order.model_validate(make_order(amount=4999, currency="JPY", **{"session.ip_country": "NG",
+                                                                             "payment.card_country": "US"}))
+
+    said = [r.message for r in scorer.decide("o-9", x, order=order).reasons[1:]]
+    assert said == ["Amount 4,999 JPY", "IP in Nigeria (NG), card issued in United States (US)"]
+    assert [r.message for r in scorer.decide("o-9", x).reasons[1:]] == [  # without the order: no currency, no names
+        "Amount 49.99", "IP country differs from the card's country"]

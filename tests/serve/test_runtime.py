@@ -29,3 +29,11 @@ def test_shared_backends_are_named_without_their_credentials():
     assert "decision log: PostgreSQL at postgresql://db.internal:5432/risk" in lines
     assert "shadow model: challenger" in lines
     assert "s3cret" not in lines and "pa55word" not in lines and "risk:" not in lines
+
+
+def test_a_webhook_url_is_named_without_its_credentials(tmp_path):
+    settings = load_settings(model_dir=tmp_path, webhook_url="https://hook:t0ken@hooks.example.com/risk",
+                             webhook_secret="whsec-123456")
+    lines = "\n".join(startup_lines(settings, ENGINE))
+    assert "webhooks: review events to https://hooks.example.com/risk" in lines
+    assert "t0ken" not in lines and "whsec" not in lines

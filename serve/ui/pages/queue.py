@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from risk.errors import InvalidInput
+from risk.money import minor_unit_exponent
 from serve.reviews.models import QueueFilter
 from serve.ui.app import PREFIX
-from serve.ui.formatting import exponent
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
 
 router = APIRouter()
@@ -53,7 +53,7 @@ def _minor(text: str, what: str, currency: str) -> int | None:
     if not text.strip():
         return None
     try:
-        return round(float(text.replace(",", "")) * 10 ** exponent(currency))
+        return round(float(text.replace(",", "")) * 10 ** minor_unit_exponent(currency))
     except ValueError:
         raise InvalidInput(f"{what}: a number like 49.99, got {text!r}") from None
 

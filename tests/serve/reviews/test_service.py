@@ -42,7 +42,7 @@ def test_the_queue_sorts_by_due_amount_or_score_and_filters(make_reviews: MakeRe
     assert {i.order_id for i in reviews.queue(filters=QueueFilter(seller="s1")).items} == {"small", "middle"}
     assert [i.order_id for i in reviews.queue(filters=QueueFilter(min_amount=1000, max_amount=10000)).items] == [
         "middle"]
-    assert [i.order_id for i in reviews.queue(filters=QueueFilter(country="FR")).items] == ["large"]
+    assert [i.order_id for i in reviews.queue(filters=QueueFilter(country="fr")).items] == ["large"]
     assert [i.order_id for i in reviews.queue(filters=QueueFilter(currency="EUR")).items] == ["middle"]
     code = reviews.queue().items[0].reasons[0].code
     matching = reviews.queue(filters=QueueFilter(reason=code))
@@ -203,3 +203,28 @@ def test_any_logged_order_can_be_labelled_and_its_detail_read_without_a_review(m
     assert detail.review_status is None and [o.kind for o in detail.outcomes] == ["confirmed_fraud"]
     assert [(a.action, a.analyst, a.note, a.at) for a in detail.actions] == [
         ("confirmed_fraud", "ann", "seller confirmed", T0)]
+
+
+def test_the_overview_counts_decisions_scores_backlog_and_analysts(make_reviews: MakeReviews) -> None:
+    reviews = make_reviews(sla=timedelta(minutes=60))
+    for i in range(4):
+        score(reviews, f"o{i}", i)
+    reviews.decide("o0", "ann", "approve")
+    reviews.decide("o1", "ann", "decline")
+    reviews.decide("o2", "bob", "decline")
+    reviews.claim("o3", "bob")
+    now = datetime.now(UTC)
+
+    hourly = reviews.stats(since=now - timedelta(hours=1), until=now + timedelta(minutes=1), bucket="hour")
+    assert sum(b.counts["review"] for b in hourly.decisions) == 4
+    assert all(b.start.minute == 0 and b.start.tzinfo is not None for b in hourly.decisions)
+    assert sum(hourly.fraud_scores.counts) == 4 and sum(hourly.regret_scores.counts) == 4
+    assert len(hourly.fraud_scores.edges) == len(hourly.fraud_scores.counts) + 1
+    assert hourly.backlog.open == 1 and hourly.backlog.claimed == 1 and hourly.backlog.overdue == 0
+    assert hourly.closed_by_analyst == {"ann": 2, "bob": 1}
+    assert sum(hourly.model_versions.values()) == 4 and hourly.sla_minutes == 60
+    later = reviews.stats(since=now - timedelta(days=1), until=now + timedelta(days=1), bucket="day",
+                          now=now + timedelta(hours=2))
+    assert later.backlog.overdue == 1 and later.backlog.claimed == 0  # due after 60 min; the claim went idle
+    empty = reviews.stats(since=now - timedelta(days=9), until=now - timedelta(days=8), bucket="day")
+    assert empty.decisions == [] and sum(empty.fraud_scores.counts) == 0
