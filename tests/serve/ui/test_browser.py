@@ -94,9 +94,11 @@ def test_keyboard_moves_through_the_queue_and_decides(live, page) -> None:
 
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/ui/orders/{target}")
+    page.wait_for_load_state("load")
     page.keyboard.press("a")
     page.wait_for_selector(".notice")
     assert f"{target}: approved" in page.locator(".notice").inner_text()
+    page.wait_for_load_state("load")  # the shortcuts' script is deferred: present once the page has loaded
 
     page.keyboard.press("j")  # the next order of the queue view it came from
     page.wait_for_url(re.compile(r".*/ui/orders/(?!" + re.escape(target) + r"$).+"))
