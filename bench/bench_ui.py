@@ -2,6 +2,9 @@
 
 Usage: python bench/bench_ui.py [--reviews 10000] [--linked 1000] [--requests 40] [--database-url URL]
 
+With --database-url (PostgreSQL), the tables it creates (prefix risk_) are dropped at the end:
+give it a database of its own.
+
 1. A small model is trained (as the tests' `train_model`) with a policy that sends every
    order to review, and 10,000 + 1,000 + 1 orders are scored in-process by the engine into
    a fresh decision log (SQLite in a temporary folder, or --database-url): each opens a
@@ -28,10 +31,11 @@ from pathlib import Path
 
 import httpx
 
-from benchkit import print_table
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # this checkout's packages, before benchkit imports them (not an installed copy)
+
+from benchkit import print_table  # noqa: E402
+
 PASSWORD = "bench password 1"
 
 
@@ -137,6 +141,12 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if args.database_url:  # the bench's tables go: a second run starts empty again
+                from serve.decision_log import PostgresDecisionLog
+
+                cleaner = PostgresDecisionLog(args.database_url)
+                cleaner.drop_tables()
+                cleaner.close()
     print(f"\n{args.reviews:,} open reviews + {args.linked + 1:,} ring orders, {args.requests} requests per page, "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           f"({'PostgreSQL' if args.database_url else 'SQLite'} decision log)\n")

@@ -8,6 +8,7 @@ and offers no decision form.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,13 +22,12 @@ from serve.ui.pages.queue import PAGE_SIZE, QueueQuery
 router = APIRouter()
 LINKED_SHOWN = 100  # linked orders listed by default; ?linked=all lists up to LINKED_LIMIT
 LINKED_LIMIT = 1000
-GRAPH_ORDERS = 40  # linked orders drawn in the ring view (the table lists them all)
+GRAPH_ORDERS = 40  # linked orders drawn in the ring view (more would be a hairball; the table lists them)
 NOTE = Annotated[str, Form(max_length=2000)]
 
 
 def order_href(order_id: str) -> str:
-    from urllib.parse import quote
-
+    """The order's page; every character of the id quoted (ids are attacker-controlled and may hold / ? #)."""
     return f"{PREFIX}/orders/{quote(order_id, safe='')}"
 
 
@@ -84,8 +84,6 @@ def release(request: Request, ui: UiDep, user: UserDep, order_id: Annotated[str,
 
 def _neighbours(request: Request, ui: UiContext, order_id: str) -> tuple[str | None, str | None]:
     """The previous and next order of the queue view the analyst came from (j / k on the order page)."""
-    from urllib.parse import parse_qs, urlsplit
-
     view = request.session.get("queue") or f"{PREFIX}/queue"
     params = {key: values[0] for key, values in parse_qs(urlsplit(view).query).items()}
     try:
