@@ -68,9 +68,13 @@ def problem(status: int, error: str, message: str, problems: list[dict[str, str]
 
 
 def risk_problem(exc: RiskError, metrics: Metrics) -> JSONResponse:
-    """The answer to an error the engine raised on purpose, counted in the metrics."""
+    """The answer to an error the engine raised on purpose, counted in the metrics.
+
+    A 422 carries `problems` like every other 422 (its documented body, MalformedRequest).
+    """
     metrics.count_error(exc.status)
-    return problem(exc.status, type(exc).__name__, exc.message)
+    problems = [{"field": WHOLE_BODY, "reason": exc.message}] if exc.status == 422 else None
+    return problem(exc.status, type(exc).__name__, exc.message, problems)
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:

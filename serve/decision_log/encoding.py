@@ -17,9 +17,19 @@ def to_json(value: Any) -> str:
         return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False, default=_json_default)
 
 
+def in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; one within a day of the calendar's ends that UTC cannot hold (0001-01-01T00:00+00:01)
+    is clamped to that end, since datetime has no year 0 or 10000 (schemathesis sends such valid RFC 3339 times)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
 def utc_text(moment: datetime) -> str:
     """Fixed-width UTC text, so that SQLite's text order is time order and equal instants are equal text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y writes year 3 as "3", which neither sorts nor parses back
+    return in_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def as_utc(value: Any) -> datetime:

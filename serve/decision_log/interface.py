@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from risk.contract import Outcome, describe
 from risk.errors import InvalidInput, RiskError
-from serve.decision_log.encoding import as_utc, to_json
+from serve.decision_log.encoding import as_utc, in_utc, to_json
 from serve.decision_log.schema import DecisionRow, EventRow, OutcomeRow, ReviewRow, Table, entity_values
 from serve.decision_log.sql import Dialect, table_name
 
@@ -90,7 +90,7 @@ class DecisionLog(ABC):
         row = DecisionRow(
             order_id,
             body_hash,
-            created_at.astimezone(UTC),
+            in_utc(created_at),
             datetime.now(UTC),  # recorded_at
             model_version,
             order if isinstance(order, str) else to_json(order),
@@ -115,7 +115,7 @@ class DecisionLog(ABC):
                 outcome = item if isinstance(item, Outcome) else Outcome.model_validate(item)
             except ValidationError as exc:
                 raise InvalidInput(f"outcome {number} of {len(batch)}: {describe(exc)}") from None
-            rows.append(OutcomeRow(outcome.order_id, outcome.kind, outcome.reported_at.astimezone(UTC),
+            rows.append(OutcomeRow(outcome.order_id, outcome.kind, in_utc(outcome.reported_at),
                                    outcome.source, now))
         return self._insert_outcomes(rows) if rows else 0
 

@@ -66,6 +66,9 @@ class PostgresDecisionLog(DecisionLog):
         self.statement_timeout_ms = int(statement_timeout_ms)
         self._lock = threading.Lock()
         self._conn: Any = None
+        # the review queue's reads go on a connection of their own, so a page never holds up `record`
+        self._read_lock = threading.Lock()
+        self._reader: Any = None
         self._closed = False
         self._sql = statements(POSTGRES, table_prefix)
         self._insert_decision_sql = _insert_returning_stored(self._sql.insert_decision, table_prefix)
@@ -98,25 +101,29 @@ class PostgresDecisionLog(DecisionLog):
             raise
         return conn
 
-    def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
+    def _run(self, what: str, work: Callable[[Any], _T], *, slot: str = "_conn") -> _T:
         psycopg = self._psycopg
-        with self._lock:
+        with self._read_lock if slot == "_reader" else self._lock:
             if self._closed:
                 raise DecisionLogUnavailable(f"{self._where()} is closed")
             for attempt in (1, 2):
-                reused = self._conn is not None
+                reused = getattr(self, slot) is not None
                 try:
-                    if self._conn is None:
-                        self._conn = self._connect()
-                    return work(self._conn)
+                    if getattr(self, slot) is None:
+                        setattr(self, slot, self._connect())
+                    return work(getattr(self, slot))
                 except psycopg.Error as exc:
-                    broken = self._conn is None or self._conn.broken or self._conn.closed
-                    if broken and self._conn is not None:
-                        self._conn.close()
-                        self._conn = None
+                    conn = getattr(self, slot)
+                    broken = conn is None or conn.broken or conn.closed
+                    if broken and conn is not None:
+                        conn.close()
+                        setattr(self, slot, None)
                     if not (broken and reused and attempt == 1):  # only a connection that went bad is retried
                         raise self._unavailable(what, exc) from exc
         raise AssertionError("unreachable")
+
+    def read(self, what: str, work: Callable[[Any], _T]) -> _T:
+        return self._run(what, work, slot="_reader")
 
     def get(self, order_id: str) -> StoredDecision | None:
         row = self._run("get", lambda c: c.execute(self._sql.get_decision, [order_id]).fetchone())
@@ -172,11 +179,12 @@ class PostgresDecisionLog(DecisionLog):
         return int(self._run("count", lambda c: c.execute(self._sql.count_decisions).fetchone()[0]))
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            for slot in ("_conn", "_reader"):
+                if getattr(self, slot) is not None:
+                    getattr(self, slot).close()
+                    setattr(self, slot, None)
 
     def drop_tables(self) -> None:
         """Drop this log's tables (for tests and tear-down; the log stays usable and recreates them on reconnect)."""

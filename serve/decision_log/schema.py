@@ -74,7 +74,7 @@ class ReviewRow(NamedTuple):
     opened_at: datetime
     due_at: datetime
     status: str  # open | closed
-    amount: int  # minor units of `currency`
+    amount: int  # minor units of `currency`; capped at 2**63 - 1 (the contract sets no maximum, the columns do)
     currency: str
     seller_id: str
     buyer_id: str

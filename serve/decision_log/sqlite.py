@@ -63,6 +63,10 @@ class SQLiteDecisionLog(DecisionLog):
         self.busy_timeout_ms = busy_timeout_ms
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        # the review queue's reads go on a connection of their own (WAL: readers never wait for the
+        # writer), so a queue page never holds up `record`
+        self._read_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = self._connect()
@@ -119,6 +123,21 @@ class SQLiteDecisionLog(DecisionLog):
     def get(self, order_id: str) -> StoredDecision | None:
         row = self._run("get", lambda c: c.execute(_SQL.get_decision, (order_id,)).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], json.loads(row[2]))
+
+    def read(self, what: str, work: Callable[[Any], _T]) -> _T:
+        with self._read_lock:
+            if self._conn is None:
+                raise DecisionLogUnavailable(f"SQLite decision log at {self.path} is closed")
+            try:
+                if self._reader is None:
+                    self._reader = self._connect()
+                self._reader.execute("BEGIN")  # one snapshot for all of `work`'s statements
+                try:
+                    return work(self._reader)
+                finally:
+                    self._reader.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._unavailable(what, exc) from exc
 
     def write(self, what: str, work: Callable[[Any], _T]) -> _T:
         def transaction(conn: sqlite3.Connection) -> _T:
@@ -190,10 +209,11 @@ class SQLiteDecisionLog(DecisionLog):
 
     def close(self) -> None:
         self._stop.set()
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        with self._lock, self._read_lock:
+            for conn in (self._conn, self._reader):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._reader = None
 
 
 def _columns_of(conn: sqlite3.Connection, table: str) -> set[str]:

@@ -79,8 +79,9 @@ def _linked(row: tuple, compare: list[tuple[int, str, str]], outcomes: list[str]
 
 
 def _number(value: Any, kind: type) -> Any:
+    """A JSON member read as SQL (a number in SQLite, text in PostgreSQL) as `kind`; None if it is not one."""
     try:
-        return None if value is None else kind(float(value)) if kind is int else kind(value)
+        return None if value is None else kind(value)  # int("4999") exactly: amounts never go through float
     except (TypeError, ValueError):
         return None
 

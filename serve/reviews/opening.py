@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from risk.contract import Decision, Order
 from serve.decision_log.schema import EventRow, ReviewRow
 from serve.reviews.events import REVIEW_OPENED, event_row
+from serve.reviews.models import MAX_AMOUNT
 
 
 def codes(values: list[str]) -> str:
@@ -28,7 +29,7 @@ class ReviewOpener:
             return None, ()
         row = ReviewRow(
             order_id=order.order_id, opened_at=now, due_at=now + self.sla, status="open",
-            amount=order.amount, currency=order.currency, seller_id=order.seller.account_id,
+            amount=min(order.amount, MAX_AMOUNT), currency=order.currency, seller_id=order.seller.account_id,
             buyer_id=order.buyer.account_id, country=order.buyer.country,
             fraud_score=decision.fraud_score, regret_score=decision.regret_score,
             reason_codes=codes([reason.code for reason in decision.reasons]),

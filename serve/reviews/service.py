@@ -226,8 +226,8 @@ class ReviewService:
 
 
 def _analyst(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 128:
+    """The analyst's name as given (the API's schema and the web app's users decide what a name may be)."""
+    if not name or len(name) > 128 or not name.strip(" \t\r\n"):
         raise InvalidDecision("an analyst name of 1 to 128 characters is required")
     return name
 

@@ -152,7 +152,7 @@ def label_order(order_id: str, body: LabelIn, service: ServiceDep, _: DecideRole
     """Mark any scored order (approved ones included) as confirmed_fraud or confirmed_legit."""
     now = datetime.now(UTC)
     service.reviews.label(order_id, body.analyst, body.kind, body.note, now=now)
-    return LabelRecorded(order_id=order_id, kind=body.kind, analyst=body.analyst.strip(), reported_at=now)
+    return LabelRecorded(order_id=order_id, kind=body.kind, analyst=body.analyst, reported_at=now)
 
 
 @router.get("/v1/orders/{order_id}/detail", response_model=OrderDetail, responses=documented(401, 403, 404, 422))

@@ -246,3 +246,12 @@ def test_a_restarted_service_loses_no_history(model_dir, tmp_path):
 def test_an_order_with_a_null_quantity_is_scored_like_one_without(client):
     response = client.post("/v1/orders/score", json=make_order(order_id="q-null", quantity=None), headers=CHECKOUT)
     assert response.status_code == 200, response.text
+
+
+def test_times_at_the_calendars_first_minute_are_stored_not_a_500(client):
+    early = "0001-01-01T00:00:00+00:01"  # valid RFC 3339; one minute before year 1 in UTC
+    outcome = client.post("/v1/outcomes", json={"order_id": "o", "kind": "refund", "reported_at": early},
+                          headers=CHECKOUT)
+    assert outcome.status_code == 200, outcome.text
+    order = client.post("/v1/orders/score", json=make_order(order_id="early", created_at=early), headers=CHECKOUT)
+    assert order.status_code == 200, order.text

@@ -122,3 +122,23 @@ def test_a_field_type_without_a_column_kind_is_refused() -> None:
 
     with pytest.raises(TypeError, match="column count: no column kind"):
         create_table(Table("counted", Counted, unique=("order_id",), primary_key=True), SQLITE)
+
+
+def test_sqlite_time_text_is_fixed_width_for_every_year_so_it_sorts_and_reads_back() -> None:
+    from serve.decision_log.encoding import as_utc, utc_text
+
+    early, late = datetime(3, 1, 1, 0, 1, 1, tzinfo=UTC), datetime(2026, 11, 24, 10, 15, 0, 5, tzinfo=UTC)
+    assert utc_text(early) == "0003-01-01T00:01:01.000000Z" and as_utc(utc_text(early)) == early
+    assert utc_text(late) == "2026-11-24T10:15:00.000005Z" and utc_text(early) < utc_text(late)
+
+
+def test_a_moment_utc_cannot_hold_is_clamped_to_the_calendars_end() -> None:
+    from datetime import timedelta, timezone
+
+    from serve.decision_log.encoding import in_utc
+
+    first = datetime(1, 1, 1, tzinfo=timezone(timedelta(minutes=1)))  # 31 Dec of year 0 in UTC
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-1)))
+    assert in_utc(first) == datetime.min.replace(tzinfo=UTC) and in_utc(last) == datetime.max.replace(tzinfo=UTC)
+    assert in_utc(datetime(2026, 11, 24, 11, 15, tzinfo=timezone(timedelta(hours=1)))) == datetime(
+        2026, 11, 24, 10, 15, tzinfo=UTC)

@@ -228,3 +228,11 @@ def test_the_overview_counts_decisions_scores_backlog_and_analysts(make_reviews:
     assert later.backlog.overdue == 1 and later.backlog.claimed == 0  # due after 60 min; the claim went idle
     empty = reviews.stats(since=now - timedelta(days=9), until=now - timedelta(days=8), bucket="day")
     assert empty.decisions == [] and sum(empty.fraud_scores.counts) == 0
+
+
+def test_an_amount_beyond_what_an_integer_column_holds_still_opens_its_review(make_reviews: MakeReviews) -> None:
+    reviews = make_reviews()
+    score(reviews, "huge", amount=196441124086387597901824)  # the contract sets no maximum
+    (item,) = reviews.queue().items
+    assert item.amount == 2**63 - 1  # the queue's sort key is capped
+    assert reviews.review("huge").order["amount"] == 196441124086387597901824  # the order itself is exact
