@@ -118,11 +118,15 @@ def serve(folder: Path, model: Path, listener: socket.socket) -> None:
     logs.configure("warning")
     app = create_app(settings)
     service = app.state.service
-    scored, in_review = fill_review_queue(service, folder / "data", Progress())
+    data = folder / "data"
+    queued = ""
+    if (data / "orders.parquet").exists():  # the simulated world of build_model
+        scored, in_review = fill_review_queue(service, data, Progress())
+        queued = f"; {scored:,} orders of the last simulated day scored, {in_review:,} waiting in review"
     name, password = demo_analyst(service)
     url = url_of(listener)
-    print(f"\nscoring service on {url} (API docs: {url}/docs), fresh decision log and state in {settings.data_dir}; "
-          f"{scored:,} orders of the last simulated day scored, {in_review:,} waiting in review.\n\n"
+    print(f"\nscoring service on {url} (API docs: {url}/docs), fresh decision log and state in {settings.data_dir}"
+          f"{queued}.\n\n"
           f"Web app for analysts: {url}/ui  (login: {name}, password: {password})\n\n"
           f"Score the contract's example order from another terminal:\n\n"
           f"  curl -s -X POST {url}/v1/orders/score -H 'X-API-Key: {key}' "
