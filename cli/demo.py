@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cli.demo_queue import demo_analyst, fill_review_queue
 from cli.progress import Progress
 from cli.simulate import simulate_to
 
@@ -44,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="simulate, train and serve on embedded defaults (the README quick start)",
         description="Simulate 90 days of orders, train the models as of day 75 (30-day label maturity), "
-        "then start the scoring service and print a curl command that scores the contract's example order. "
+        "then start the scoring service with the last simulated day's orders scored (those decided review wait in "
+        "the web app's queue), print the web app's address with a demo analyst login, and a curl command that "
+        "scores the contract's example order. "
         "Each run serves from a fresh decision log and feature state (OUT/service is emptied first).",
     )
     parser.add_argument("--out", type=Path, default=Path("demo"), help="working folder (default ./demo)")
@@ -114,9 +117,18 @@ def serve(folder: Path, model: Path, listener: socket.socket) -> None:
     order_file.write_text(json.dumps(EXAMPLE_ORDER, indent=2))
     logs.configure("warning")
     app = create_app(settings)
+    service = app.state.service
+    data = folder / "data"
+    queued = ""
+    if (data / "orders.parquet").exists():  # the simulated world of build_model
+        scored, in_review = fill_review_queue(service, data, Progress())
+        queued = f"; {scored:,} orders of the last simulated day scored, {in_review:,} waiting in review"
+    name, password = demo_analyst(service)
     url = url_of(listener)
-    print(f"\nscoring service on {url} (API docs: /docs), fresh decision log and state in {settings.data_dir}. "
-          f"In another terminal:\n\n"
+    print(f"\nscoring service on {url} (API docs: {url}/docs), fresh decision log and state in {settings.data_dir}"
+          f"{queued}.\n\n"
+          f"Web app for analysts: {url}/ui  (login: {name}, password: {password})\n\n"
+          f"Score the contract's example order from another terminal:\n\n"
           f"  curl -s -X POST {url}/v1/orders/score -H 'X-API-Key: {key}' "
           f"-H 'Content-Type: application/json' -d @{order_file}\n\nCtrl-C stops it.", flush=True)
     run_server(app, listener)

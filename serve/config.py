@@ -62,6 +62,11 @@ class Settings(RegistrySettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry after this, doubling each failure
     webhook_max_backoff_s: float = Field(default=3600.0, gt=0)  # ... up to this; retried until delivered
     webhook_poll_s: float = Field(default=1.0, gt=0)  # how often the outbox is checked for events due
+    # The web app (/ui): the key signing its session cookies (else a secret generated once into data_dir),
+    # cookies sent over HTTPS only (set it behind TLS), and how long a login lasts.
+    ui_secret: str | None = Field(default=None, min_length=32, repr=False)
+    ui_secure_cookies: bool = False
+    ui_session_hours: float = Field(default=8.0, gt=0)
 
     @field_validator("api_keys")
     @classmethod
@@ -79,6 +84,11 @@ class Settings(RegistrySettings):
     def snapshot_path(self) -> Path:
         """Where the embedded feature state is snapshotted (and restored from at start-up)."""
         return self.data_dir / "state.pkl"
+
+    @property
+    def ui_secret_path(self) -> Path:
+        """The generated key of the web app's session cookies, when RISK_UI_SECRET is not set."""
+        return self.data_dir / "ui_secret"
 
     @property
     def sqlite_path(self) -> Path:

@@ -22,6 +22,8 @@ from serve.reviews.webhooks import WebhookSender
 from serve.routes import ops, orders, outcomes, reviews
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
+from serve.ui.app import mount_ui
+from serve.ui.docs import install_docs
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -59,11 +61,15 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         summary="Fraud and impulse-purchase (regret) risk decisions for social commerce checkouts.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # serve.ui.docs serves /docs from local assets (FastAPI's loads them from a CDN)
+        redoc_url=None,
     )
     app.state.service = service  # read by serve.deps.get_service only
     errors.install(app, metrics)
     for router in (orders.router, outcomes.router, reviews.router, ops.router):
         app.include_router(router)
+    install_docs(app)
+    mount_ui(app, settings, service)
     if settings.fast_path:
         app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first

@@ -153,6 +153,16 @@ def entity_values(order: Any) -> tuple[str | None, ...]:
     return tuple(values)
 
 
+class UserRow(NamedTuple):
+    """A person who logs in to the web app (serve/ui). Disabled accounts stay: decisions keep naming them."""
+
+    name: str
+    role: str  # analyst or admin (serve.config.Role; checkout keys have no UI)
+    password_hash: str  # argon2id, with its parameters and salt (argon2-cffi's encoded form)
+    created_at: datetime
+    disabled_at: datetime | None
+
+
 @dataclass(frozen=True)
 class Column:
     """One column as the declaration gives it; each backend's dialect turns the kind into a type."""
@@ -223,7 +233,8 @@ ACTIONS = Table("analyst_actions", ActionRow, unique=("action_id",), primary_key
                 indexes=(("order_id",), ("at",)))
 OUTBOX = Table("webhook_outbox", EventRow, unique=("event_id",), primary_key=True,
                indexes=(("status", "next_attempt_at"), ("created_at",)))
-TABLES = (DECISIONS, OUTCOMES, REVIEWS, ACTIONS, OUTBOX)
+USERS = Table("users", UserRow, unique=("name",), primary_key=True)
+TABLES = (DECISIONS, OUTCOMES, REVIEWS, ACTIONS, OUTBOX, USERS)
 
 # What the statements read back, checked against the declarations above.
 STORED_DECISION = DECISIONS.check(("order_id", "body_hash", "decision_json"))  # answers a repeated order

@@ -1,0 +1,1 @@
+"""The analysts' web app under /ui: server-rendered pages, users and sessions, and /docs from local assets."""
