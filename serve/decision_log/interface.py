@@ -63,6 +63,7 @@ class DecisionLog(ABC):
         decision: dict[str, Any] | str,
         model_version: str,
         shadow: dict[str, Any] | None = None,
+        rules_epoch: int | None = None,
     ) -> StoredDecision:
         """Store the decision unless `order_id` is already stored; return the stored row.
 
@@ -70,6 +71,7 @@ class DecisionLog(ABC):
         overwritten, whatever its body hash (the caller compares it and answers 409).
         `order` and `decision` are JSON-ready dicts, or their standard JSON text when the
         caller has it already (the scoring path: pydantic wrote it, non-finite as null).
+        `rules_epoch` names the rules and lists evaluated (the rules store's change counter).
         """
         if created_at.tzinfo is None or created_at.utcoffset() is None:
             raise InvalidInput(f"created_at of order {order_id!r} has no timezone")
@@ -83,6 +85,7 @@ class DecisionLog(ABC):
             features_json=None if features is None else json.dumps(features),
             decision_json=decision if isinstance(decision, str) else to_json(decision),
             shadow_json=None if shadow is None else to_json(shadow),
+            rules_epoch=rules_epoch,
         )
         return self._insert_decision(row)
 

@@ -16,7 +16,7 @@ from risk.errors import InvalidInput
 from risk.urls import redacted_url
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
 from serve.decision_log.schema import DECISIONS, OUTCOMES, STORED_DECISION, TABLES, DecisionRow, OutcomeRow
-from serve.decision_log.sql import POSTGRES, insert_arrays, statements, table_name
+from serve.decision_log.sql import POSTGRES, insert_arrays, missing_columns, statements, table_name
 
 _T = TypeVar("_T")
 
@@ -76,10 +76,19 @@ class PostgresDecisionLog(DecisionLog):
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"decision_log:{self.table_prefix}"])
                     for statement in self._sql.create:
                         conn.execute(statement)
+                    self._add_missing_columns(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _add_missing_columns(self, conn: Any) -> None:
+        """A log written by an older version gains the columns declared since (nullable: old rows hold NULL)."""
+        for table in TABLES:
+            rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                "current_schema() AND table_name = %s", [self.table_prefix + table.name]).fetchall()
+            for statement in missing_columns(table, POSTGRES, {row[0] for row in rows}, self.table_prefix):
+                conn.execute(statement)
 
     def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
         psycopg = self._psycopg

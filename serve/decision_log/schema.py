@@ -1,11 +1,12 @@
 """The decision log's tables, declared once: each is a row type whose fields are its columns.
 
-A field's type says the column's kind: `str` is text, `datetime` a moment (aware, UTC),
-`JsonText` JSON text that PostgreSQL stores as JSONB; `| None` makes it nullable. Both
+A field's type says the column's kind: `str` is text, `int` an integer, `datetime` a moment
+(aware, UTC), `JsonText` JSON text that PostgreSQL stores as JSONB; `| None` makes it nullable. Both
 backends' CREATE TABLE and INSERT statements are generated from these declarations
 (`serve/decision_log/sql.py`), and the rows the log writes are these types, so a
 column added here is created, written and read alike by SQLite and PostgreSQL.
-(Existing tables are not altered: a new column needs a migration of stored logs.)
+A nullable column added to a declaration is added to stored tables when a log is opened
+(`sql.missing_columns`, run by both backends at start-up); other changes need a migration.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple
 
-ColumnKind = Literal["text", "time", "json"]
+ColumnKind = Literal["text", "int", "time", "json"]
 
 
 class _Json:
@@ -39,6 +40,8 @@ class DecisionRow(NamedTuple):
     features_json: str | None  # Python's JSON: NaN and Infinity tokens kept, so not JSONB
     decision_json: JsonText
     shadow_json: JsonText | None
+    # the rules store's change counter whose rules and lists were evaluated (serve/rules_store); None: none
+    rules_epoch: int | None = None
 
 
 class OutcomeRow(NamedTuple):
@@ -101,6 +104,8 @@ def _column(name: str, hint: Any) -> Column:
         return Column(name, "time", nullable)
     if hint is str:
         return Column(name, "text", nullable)
+    if hint is int:
+        return Column(name, "int", nullable)
     raise TypeError(f"column {name}: no column kind for {hint!r}")
 
 

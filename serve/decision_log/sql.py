@@ -53,8 +53,9 @@ class Dialect:
         return values
 
 
-SQLITE = Dialect("sqlite", "?", {"text": "TEXT", "time": "TEXT", "json": "TEXT"}, time_value=utc_text)
-POSTGRES = Dialect("postgresql", "%s", {"text": "TEXT", "time": "TIMESTAMPTZ", "json": "JSONB"},
+SQLITE = Dialect("sqlite", "?", {"text": "TEXT", "int": "INTEGER", "time": "TEXT", "json": "TEXT"},
+                 time_value=utc_text)
+POSTGRES = Dialect("postgresql", "%s", {"text": "TEXT", "int": "BIGINT", "time": "TIMESTAMPTZ", "json": "JSONB"},
                    casts={"json": "::jsonb"})
 
 
@@ -69,6 +70,23 @@ def create_table(table: Table, dialect: Dialect, prefix: str = "") -> str:
     lines.append(f"{'PRIMARY KEY' if table.primary_key else 'UNIQUE'} ({', '.join(table.unique)})")
     body = ",\n    ".join(lines)
     return f"CREATE TABLE IF NOT EXISTS {table_name(table, prefix)} (\n    {body}\n)"
+
+
+def missing_columns(table: Table, dialect: Dialect, existing: set[str], prefix: str = "") -> list[str]:
+    """ALTER TABLE statements adding the declared columns a stored table lacks (a log written by an older version).
+
+    Only nullable columns can be added so (the rows already stored have no value); a
+    missing NOT NULL column is an error naming it.
+    """
+    statements = []
+    for column in table.columns:
+        if column.name in existing:
+            continue
+        if not column.nullable:
+            raise ValueError(f"stored table {prefix}{table.name} lacks NOT NULL column {column.name}: migrate it")
+        statements.append(f"ALTER TABLE {table_name(table, prefix)} ADD COLUMN {column.name} "
+                          f"{dialect.types[column.kind]}")
+    return statements
 
 
 def insert(table: Table, dialect: Dialect, prefix: str = "") -> str:

@@ -24,8 +24,8 @@ from typing import Literal, TypeVar
 
 from risk.errors import InvalidInput
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
-from serve.decision_log.schema import DECISIONS, OUTCOMES, DecisionRow, OutcomeRow
-from serve.decision_log.sql import SQLITE, statements
+from serve.decision_log.schema import DECISIONS, OUTCOMES, TABLES, DecisionRow, OutcomeRow
+from serve.decision_log.sql import SQLITE, missing_columns, statements, table_name
 
 _T = TypeVar("_T")
 _SQL = statements(SQLITE)
@@ -64,6 +64,7 @@ class SQLiteDecisionLog(DecisionLog):
             self._conn = self._connect()
             for statement in _SQL.create:
                 self._conn.execute(statement)
+            _add_missing_columns(self._conn)
             # Checkpoints copy the WAL back into the database; run inside a commit they put
             # milliseconds on that request's latency, so a background thread does them.
             self._conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -170,3 +171,11 @@ class SQLiteDecisionLog(DecisionLog):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """A log written by an older version gains the columns declared since (nullable: old rows hold NULL)."""
+    for table in TABLES:
+        existing = {row[1] for row in conn.execute(f"PRAGMA table_info({table_name(table)})")}
+        for statement in missing_columns(table, SQLITE, existing):
+            conn.execute(statement)
