@@ -59,9 +59,12 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def problem(status: int, error: str, message: str, problems: list[dict[str, str]] | None = None,
-            headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """An error answer (a Starlette response, so also an ASGI app the fast path can call)."""
-    body: dict[str, Any] = {"error": error, "message": message}
+            headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None) -> JSONResponse:
+    """An error answer (a Starlette response, so also an ASGI app the fast path can call).
+
+    `extra`: more fields an error carries (a refused rule's position, line and column).
+    """
+    body: dict[str, Any] = {"error": error, "message": message, **(extra or {})}
     if problems is not None:
         body["problems"] = problems
     return JSONResponse(body, status_code=status, headers=headers)
@@ -70,7 +73,7 @@ def problem(status: int, error: str, message: str, problems: list[dict[str, str]
 def risk_problem(exc: RiskError, metrics: Metrics) -> JSONResponse:
     """The answer to an error the engine raised on purpose, counted in the metrics."""
     metrics.count_error(exc.status)
-    return problem(exc.status, type(exc).__name__, exc.message)
+    return problem(exc.status, type(exc).__name__, exc.message, extra=getattr(exc, "fields", None))
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:

@@ -15,7 +15,9 @@ from serve.engine import ScoringEngine
 from serve.fast_path import ScoreFastPath
 from serve.limits import BodyLimit
 from serve.metrics import Metrics
-from serve.routes import ops, orders, outcomes
+from serve.routes import lists, ops, orders, outcomes, rules
+from serve.rules_store.live import RulesWatcher
+from serve.rules_store.service import RulesService, open_rules_store
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
 
@@ -27,11 +29,15 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     metrics.set_model(engine.model_version)
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
-    service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader)
+    service = ScoringService(engine, KeyRing(api_keys(settings), settings.api_key_names), metrics, reloader)
+    store = open_rules_store(settings)
+    watcher = RulesWatcher(store, engine.use_rules, interval_s=settings.rules_poll_interval_s)
+    watcher.refresh()  # the rules in effect from the first request on
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots")]
+        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots"),
+                threading.Thread(target=watcher.watch, daemon=True, name="rules-watch")]
         if settings.registry is not None and settings.model_dir is None:
             jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
         for job in jobs:
@@ -39,9 +45,11 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         yield
         reloader.stop.set()
         snapshotter.stop.set()
+        watcher.stop.set()
         snapshotter.save()
         engine.decisions.close()
         engine.state.close()
+        store.db.close()
 
     app = FastAPI(
         title="risk-engine",
@@ -50,8 +58,9 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.service = service  # read by serve.deps.get_service only
+    app.state.rules = RulesService(store, watcher, settings.backtest_data_dir)  # serve.deps.get_rules
     errors.install(app, metrics)
-    for router in (orders.router, outcomes.router, ops.router):
+    for router in (orders.router, outcomes.router, rules.router, lists.router, ops.router):
         app.include_router(router)
     if settings.fast_path:
         app.add_middleware(ScoreFastPath, service=service)
