@@ -1,0 +1,77 @@
+"""compile_rule: rule text -> a CompiledRule that decides one order (online) or a table (batch).
+
+One parse, one check, one tree; both evaluators are built from that tree, so a rule
+cannot mean one thing in the service and another in a backtest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import numpy as np
+
+from risk.contract import Verdict
+from risk.rules import batch, online
+from risk.rules.attributes import ATTRIBUTES
+from risk.rules.check import Checker
+from risk.rules.grammar import parse
+from risk.rules.lists import ListKind, ListSnapshot
+from risk.rules.online import FIRST_SLOT, RuleInputs
+from risk.rules.tree import Condition, attributes_of, lists_of
+
+log = logging.getLogger("risk.rules")
+
+
+class CompiledRule:
+    """One rule, checked: its action, the attributes and lists it reads, and both evaluators."""
+
+    def __init__(self, text: str, action: Verdict, condition: Condition) -> None:
+        self.text, self.action, self.condition = text, action, condition
+        self.attributes: frozenset[str] = frozenset(attributes_of(condition))
+        self.lists: frozenset[str] = frozenset(lists_of(condition))
+        slots = SlotTable()
+        self.test = online.compile_condition(condition, slots.slot)[0]
+        self.readers = slots.readers()
+
+    def matches(self, inputs: RuleInputs, lists: ListSnapshot) -> bool:
+        """Whether the rule's condition is definitely true for this order; never raises (logs and says no)."""
+        try:
+            vals = [inputs.at_us, lists, *[read(inputs) for read in self.readers]]
+            return bool(self.test(vals))
+        except Exception:
+            log.exception("rule %r failed on order %s; counted as not matching", self.text,
+                          getattr(inputs.order, "order_id", "?"))
+            return False
+
+    def matches_batch(self, table: Mapping[str, np.ndarray], lists: ListSnapshot, at_us: np.ndarray) -> np.ndarray:
+        """Whether the rule matches each row of a table (columns by attribute), lists as of each row's at_us."""
+        return self.evaluate_batch(batch.Columns(table, lists, at_us))
+
+    def evaluate_batch(self, columns: batch.Columns) -> np.ndarray:
+        """`matches_batch` on columns already converted (shared by the rules of a rule set)."""
+        return batch.evaluate(self.condition, columns)[0]
+
+    def __repr__(self) -> str:
+        return f"CompiledRule({self.text!r})"
+
+
+class SlotTable:
+    """Gives each attribute a slot in the online values list, in first-use order."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+
+    def slot(self, name: str) -> int:
+        return self.names.setdefault(name, FIRST_SLOT + len(self.names))
+
+    def readers(self) -> list[Callable[[RuleInputs], Any]]:
+        return [online.reader(ATTRIBUTES[name]) for name in self.names]
+
+
+def compile_rule(text: str, lists: Mapping[str, ListKind]) -> CompiledRule:
+    """Parse and check `{action} if {condition}`; RuleError (position, line, column, reason) if it cannot be."""
+    checker = Checker(text, lists)
+    action, condition = checker.rule(parse(text))
+    return CompiledRule(text, cast(Verdict, action), condition)
