@@ -18,6 +18,7 @@ from typing import Any
 
 from risk.errors import Conflict, NotFound
 from risk.rules import ListItem, ListKind, NamedList, RuleError, RuleSpec, compile_rule
+from risk.rules.lists import normalise
 from serve.decision_log.encoding import as_utc, to_json
 from serve.decision_log.sql import insert
 from serve.rules_store.database import Database, Session
@@ -199,6 +200,7 @@ class RulesStore:
             _check_item(item, now)
         with self.db.transaction(write=True) as s:
             listed = self._list(s, name)
+            items = [replace(item, value=_normalised(listed.kind, item.value)) for item in items]
             version = listed.version + 1
             current = {item.value: item for item in self._items(s, name, current_only=True)}
             replaced = [current[item.value] for item in items if item.value in current]
@@ -222,6 +224,7 @@ class RulesStore:
         now = self.clock()
         with self.db.transaction(write=True) as s:
             listed = self._list(s, name)
+            values = [_normalised(listed.kind, value, refuse=False) for value in values]
             current = {item.value: item for item in self._items(s, name, current_only=True)}
             absent = [value for value in values if value not in current]
             if absent:
@@ -370,6 +373,16 @@ def _who(author: str) -> str:
 
 def _same_effect(a: RuleState, b: RuleState) -> bool:
     return (a.text, a.mode, a.enabled) == (b.text, b.mode, b.enabled)
+
+
+def _normalised(kind: str, value: str, *, refuse: bool = True) -> str:
+    """The value as lists match it (countries upper-case, IP ranges in network form, ...): one form per item."""
+    try:
+        return normalise(kind, value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        if not refuse:
+            return value
+        raise RefusedChange(f"{kind} list item {value[:64]!r}: {exc}", "value") from None
 
 
 def _check_item(item: NewItem, now: datetime) -> None:

@@ -217,3 +217,16 @@ def test_an_existing_decision_database_gains_the_rules_tables(tmp_path) -> None:
     store.create_rule("big", BIG, author="ann")
 
     assert SQLiteDecisionLog(path).count() == 0 and store.rule("big").head.version == 1
+
+
+def test_items_are_stored_in_the_form_lists_match_and_a_value_not_of_the_kind_is_refused(store: RulesStore) -> None:
+    store.create_list("ranges", "ip", author="ann")
+    store.create_list("countries", "country", author="ann")
+    store.add_items("ranges", [NewItem("10.1.2.3/8")], author="ann")
+    store.add_items("countries", [NewItem("fr")], author="ann")
+
+    assert [i.value for i in store.list_items("ranges")[1]] == ["10.0.0.0/8"]
+    assert [i.value for i in store.list_items("countries")[1]] == ["FR"]
+    store.remove_items("countries", ["FR"], author="ann")
+    with pytest.raises(RefusedChange, match="not an IP address"):
+        store.add_items("ranges", [NewItem("10.1.2")], author="ann")
