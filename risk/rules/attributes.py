@@ -18,7 +18,7 @@ from typing import Literal
 from features.catalog import FEATURE_NAMES
 from features.history import HISTORY_FEATURES
 from features.row import ROW_FEATURES
-from risk.contract import ORDER_COLUMNS, SECTIONS
+from risk.contract import ORDER_COLUMNS, SECTIONS, Order, flat_fields
 from risk.rules.lists import ListKind
 
 AttrType = Literal["number", "string", "bool", "time"]
@@ -34,6 +34,7 @@ class Attribute:
     source: Source
     feature_index: int = -1          # position in FEATURE_NAMES (features only)
     list_kind: ListKind | None = None  # the kind of list `name in @list` may use
+    default: float | None = None       # what a missing value reads as (the contract's default: quantity 1)
 
 
 _COLUMN_TYPES: dict[str, AttrType] = {"time": "time", "int": "number", "bool": "bool", "str": "string"}
@@ -83,9 +84,11 @@ def _build() -> dict[str, Attribute]:
     for name, kind in _feature_types().items():
         attributes[name] = Attribute(name, kind, "feature", FEATURE_NAMES.index(name))
     # order fields win a shared name: `amount` is the same value, `post_category` the text, not its code
+    defaults = {column: field.info.default for column, field in flat_fields(Order).items()}
     for column, storage in ORDER_COLUMNS.items():
-        kind = _COLUMN_TYPES[storage]
-        attributes[column] = Attribute(column, kind, "order", list_kind=LIST_KIND_OF_COLUMN.get(column))
+        kind, default = _COLUMN_TYPES[storage], defaults.get(column)
+        attributes[column] = Attribute(column, kind, "order", list_kind=LIST_KIND_OF_COLUMN.get(column),
+                                       default=float(default) if isinstance(default, int | float) else None)
     for name in SCORES:
         attributes[name] = Attribute(name, "number", "score")
     attributes[MODEL_DECISION] = Attribute(MODEL_DECISION, "string", "decision")

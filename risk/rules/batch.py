@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from risk.errors import DataError
-from risk.rules.attributes import AttrType
+from risk.rules.attributes import ATTRIBUTES, AttrType
 from risk.rules.lists import ListSnapshot
 from risk.rules.tree import (
     And,
@@ -60,7 +60,11 @@ class Columns:
             values = self.table[name]
             if len(values) != self.size:
                 raise DataError(f"column '{name}' has {len(values)} rows, at_us has {self.size}")
-            self.cache[name] = convert(values, kind)
+            column = convert(values, kind)
+            default = ATTRIBUTES[name].default if name in ATTRIBUTES else None
+            if default is not None:  # a missing quantity is the contract's one item, as the order model reads it
+                column = np.where(np.isnan(column), default, column)
+            self.cache[name] = column
         return self.cache[name]
 
 

@@ -28,3 +28,7 @@ class RuleError(InvalidInput, ValueError):
     def for_rule(self, rule_id: str) -> RuleError:
         """The same error, naming the rule of a rule set it belongs to."""
         return RuleError(self.position, self.line, self.column, f"rule {rule_id!r}: {self.reason}", rule_id)
+
+
+class ListError(InvalidInput, ValueError):
+    """A list or a list item that cannot be stored: one line naming the item or the CSV line."""
