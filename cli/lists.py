@@ -80,20 +80,17 @@ def _run(args: argparse.Namespace, store) -> None:  # type: ignore[no-untyped-de
     elif action == "remove":
         listed = store.remove_items(args.name, args.values, author=who, why=why)
     elif action == "import":
-        listed = store.add_items(args.name, _read_csv(args.csv), author=who, why=why, change="import")
+        listed = store.import_csv(args.name, _read_csv(args.csv), author=who, why=why)
     else:  # restore
         listed = store.restore_list(args.name, args.version, author=who, why=why)
     emit(args, listed.as_json(), f"list {listed.name}: version {listed.version} ({action}) by {who}")
 
 
-def _read_csv(path: Path) -> list[NewItem]:
-    from serve.rules_store.csv_import import items_from_csv
-
+def _read_csv(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
-    return items_from_csv(text)
 
 
 def _lists_table(lists: list[StoredList]) -> str:

@@ -15,7 +15,6 @@ from pydantic import AwareDatetime, BaseModel, Field
 from risk.rules import ListKind
 from serve.deps import RulesDep, RulesManager, RulesReader
 from serve.errors import documented
-from serve.rules_store.csv_import import items_from_csv
 from serve.rules_store.records import NewItem, StoredItem, StoredList
 
 router = APIRouter(tags=["lists"])
@@ -48,8 +47,8 @@ class RemoveIn(BaseModel):
 
 
 class ImportIn(BaseModel):
-    csv: str = Field(min_length=1, max_length=2_000_000, description="CSV text: value[,reason[,expires_at]] "
-                     "with a header line (see risk/rules/lists_csv.py)")
+    csv: str = Field(min_length=1, max_length=2_000_000, description="CSV text with a header line: value, "
+                     "optional reason and expires_at (RFC 3339) columns")
     why: str | None = Why
 
 
@@ -143,7 +142,7 @@ def remove_items(name: str, body: RemoveIn, rules: RulesDep, caller: RulesManage
 @router.post("/v1/lists/{name}/import", response_model=ListOut, responses=documented(401, 403, 404, 422))
 def import_items(name: str, body: ImportIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Add the items of a CSV text (bulk import): all or none."""
-    listed = rules.store.add_items(name, items_from_csv(body.csv), author=caller.name, why=body.why, change="import")
+    listed = rules.store.import_csv(name, body.csv, author=caller.name, why=body.why)
     rules.changed()
     return _list(listed)
 

@@ -19,6 +19,7 @@ from typing import Any
 from risk.errors import Conflict, NotFound
 from risk.rules import ListItem, ListKind, NamedList, RuleError, RuleSpec, compile_rule
 from risk.rules.lists import normalise
+from risk.rules.lists_csv import parse_list_csv
 from serve.decision_log.encoding import as_utc, to_json
 from serve.decision_log.sql import insert
 from serve.rules_store.database import Database, Session
@@ -33,6 +34,7 @@ from serve.rules_store.records import (
     StoredItem,
     StoredList,
     Versions,
+    from_us,
     to_us,
 )
 from serve.rules_store.schema import AUDIT, EPOCH, LIST_ITEMS, LISTS, RULE_VERSIONS, AuditRow, ListItemRow, ListRow
@@ -216,6 +218,18 @@ class RulesStore:
                 stored.append(StoredItem(*row[2:]))
             before = {"replaced": [i.as_json() for i in replaced]} if replaced else None
             return self._bump(s, listed, version, change, author, why, before, {"added": [i.as_json() for i in stored]})
+
+    def import_csv(self, name: str, text: str, *, author: str, why: str | None = None) -> StoredList:
+        """Add the items of a CSV text (`value[,reason][,expires_at]` with a header): all or none."""
+        now = self.clock()
+        with self.db.transaction(write=False) as s:
+            kind = self._list(s, name).kind
+        try:
+            parsed = parse_list_csv(text, kind, _who(author), to_us(now))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise RefusedChange(f"list {name!r} import: {exc}", "csv") from None
+        items = [NewItem(item.value, item.reason, from_us(item.expires_at_us)) for item in parsed]
+        return self.add_items(name, items, author=author, why=why, change="import")
 
     def remove_items(self, name: str, values: Sequence[str], *, author: str, why: str | None = None) -> StoredList:
         """Remove items now (their history stays: a backtest still sees them where they were)."""

@@ -1,0 +1,1 @@
+"""`risk rules backtest` (placeholder until the backtest core lands)."""
