@@ -9,7 +9,7 @@ from cli.rules_db import author, database_options, emit, open_store
 from cli.times import parse_time
 from risk.errors import DataError
 from serve.rules_store.records import NewItem, StoredItem, StoredList
-from serve.rules_store.store import LIST_KINDS
+from serve.rules_store.store import LIST_KINDS, RulesStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
         store.db.close()
 
 
-def _run(args: argparse.Namespace, store) -> None:  # type: ignore[no-untyped-def]
+def _run(args: argparse.Namespace, store: RulesStore) -> None:
     action, who, why = args.lists_action, author(args), args.why
     if action == "list":
         lists = store.lists()

@@ -6,6 +6,7 @@ import argparse
 
 from cli.rules_db import author, database_options, emit, open_store
 from serve.rules_store.records import RuleStatus, RuleVersion
+from serve.rules_store.store import RulesStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
         store.db.close()
 
 
-def _run(args: argparse.Namespace, store) -> None:  # type: ignore[no-untyped-def]
+def _run(args: argparse.Namespace, store: RulesStore) -> None:
     action, who, why = args.rules_action, author(args), args.why
     base = getattr(args, "base_version", None)
     if action == "list":

@@ -99,13 +99,26 @@ def install(app: FastAPI, metrics: Metrics) -> None:
             reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc.detail)
             problems = [{"field": WHOLE_BODY, "reason": reason}]
         # the headers carry what the status needs, e.g. `Allow` with a 405
-        return problem(exc.status_code, "http_error", str(exc.detail), problems, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names only the first route of the path; a path may have several
+            headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        return problem(exc.status_code, "http_error", str(exc.detail), problems, headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         metrics.count_error(500)
         return problem(500, "internal_error", "unexpected error; it was logged")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the app answers at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods))
 
 
 def _request_problem(error: Mapping[str, Any]) -> dict[str, str]:

@@ -58,7 +58,8 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.service = service  # read by serve.deps.get_service only
-    app.state.rules = RulesService(store, watcher, settings.backtest_data_dir)  # serve.deps.get_rules
+    app.state.rules = RulesService(store, watcher, settings.backtest_data_dir,  # serve.deps.get_rules
+                                   lambda: engine.scorer.bundle)
     errors.install(app, metrics)
     for router in (orders.router, outcomes.router, rules.router, lists.router, ops.router):
         app.include_router(router)

@@ -17,6 +17,7 @@ from serve.deps import RulesDep, RulesManager, RulesReader
 from serve.errors import documented
 from serve.rules_store.records import NewItem, StoredItem, StoredList
 
+WITH_BODY = documented(400, 401, 403, 404, 409, 413, 422)  # a route taking a JSON body
 router = APIRouter(tags=["lists"])
 ListName = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="referenced as @name in rules")
 Why = Field(default=None, max_length=2000, description="why the change is made (kept in the audit trail)")
@@ -83,8 +84,8 @@ class ListsOut(BaseModel):
 
 
 class ListItemsOut(BaseModel):
-    list: ListOut
     items: list[ItemOut]
+    list: ListOut  # declared after `items`: `list` would otherwise shadow the builtin in the annotation
 
 
 class ListHistory(BaseModel):
@@ -106,7 +107,7 @@ def list_lists(rules: RulesDep, _: RulesReader) -> ListsOut:
     return ListsOut(lists=[_list(listed) for listed in rules.store.lists()])
 
 
-@router.post("/v1/lists", status_code=201, response_model=ListOut, responses=documented(401, 403, 409, 422))
+@router.post("/v1/lists", status_code=201, response_model=ListOut, responses=WITH_BODY)
 def create_list(body: ListIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Create an empty list of a kind (card_fingerprint, card_bin, device, ip, email_domain, ...)."""
     listed = rules.store.create_list(body.name, body.kind, author=caller.name, description=body.description,
@@ -122,7 +123,7 @@ def show_list(name: str, rules: RulesDep, _: RulesReader, include_removed: bool 
     return _items(listed, items)
 
 
-@router.post("/v1/lists/{name}/items", response_model=ListOut, responses=documented(401, 403, 404, 422))
+@router.post("/v1/lists/{name}/items", response_model=ListOut, responses=WITH_BODY)
 def add_items(name: str, body: ItemsIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Add items (one already listed is replaced: new reason, expiry and author)."""
     items = [NewItem(item.value, item.reason, item.expires_at) for item in body.items]
@@ -131,7 +132,7 @@ def add_items(name: str, body: ItemsIn, rules: RulesDep, caller: RulesManager) -
     return _list(listed)
 
 
-@router.post("/v1/lists/{name}/items/remove", response_model=ListOut, responses=documented(401, 403, 404, 422))
+@router.post("/v1/lists/{name}/items/remove", response_model=ListOut, responses=WITH_BODY)
 def remove_items(name: str, body: RemoveIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Remove items now (their history stays for backtests); 404 naming values not in the list."""
     listed = rules.store.remove_items(name, body.values, author=caller.name, why=body.why)
@@ -139,7 +140,7 @@ def remove_items(name: str, body: RemoveIn, rules: RulesDep, caller: RulesManage
     return _list(listed)
 
 
-@router.post("/v1/lists/{name}/import", response_model=ListOut, responses=documented(401, 403, 404, 422))
+@router.post("/v1/lists/{name}/import", response_model=ListOut, responses=WITH_BODY)
 def import_items(name: str, body: ImportIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Add the items of a CSV text (bulk import): all or none."""
     listed = rules.store.import_csv(name, body.csv, author=caller.name, why=body.why)
@@ -154,7 +155,7 @@ def list_history(name: str, rules: RulesDep, _: RulesReader) -> ListHistory:
     return ListHistory(name=name, audit=[entry.as_json() for entry in rules.store.history("list", name)])
 
 
-@router.post("/v1/lists/{name}/restore", response_model=ListOut, responses=documented(401, 403, 404, 422))
+@router.post("/v1/lists/{name}/restore", response_model=ListOut, responses=WITH_BODY)
 def restore_list(name: str, body: RestoreListIn, rules: RulesDep, caller: RulesManager) -> ListOut:
     """Make the list hold again what it held at an earlier version (a new version)."""
     listed = rules.store.restore_list(name, body.version, author=caller.name, why=body.why)

@@ -23,8 +23,8 @@ from typing import Any
 
 from risk.errors import InvalidInput, RiskError
 from risk.urls import redacted_url
-from serve.decision_log.sql import POSTGRES, SQLITE, Dialect, create_table, missing_columns, table_name
 from serve.decision_log.schema import Table
+from serve.decision_log.sql import POSTGRES, SQLITE, Dialect, create_table, missing_columns, table_name
 from serve.rules_store.schema import EPOCH, TABLES
 
 

@@ -265,8 +265,9 @@ class RulesStore:
                 f"SELECT item_no FROM {s.table(LIST_ITEMS)} WHERE list_name = ?", [name]))))
             back = [item for v, item in then.items() if current.get(v) != item]
             for offset, item in enumerate(back, start=1):
-                s.execute(insert(LIST_ITEMS, s.dialect, s.prefix), ListItemRow(
-                    name, next_no + offset, item.value, item.reason, item.author, now, item.expires_at, None, new, None))
+                row = ListItemRow(name, next_no + offset, item.value, item.reason, item.author, now, item.expires_at,
+                                  None, new, None)
+                s.execute(insert(LIST_ITEMS, s.dialect, s.prefix), row)
             before = {"removed": [current[v].as_json() for v in drop]}
             after = {"added": [i.value for i in back], "restored_version": version}
             return self._bump(s, listed, new, "restore", author, why or f"restore version {version}", before, after)
@@ -369,7 +370,7 @@ class RulesStore:
                 stored.value, stored.reason, stored.author, to_us(stored.added_at),
                 None if stored.expires_at is None else to_us(stored.expires_at),
                 None if stored.removed_at is None else to_us(stored.removed_at)))
-        return [NamedList(name, kind, tuple(items.get(name, ())), int(version))  # type: ignore[arg-type]
+        return [NamedList(name, kind, tuple(items.get(name, ())), int(version))
                 for name, kind, version in s.all(f"SELECT name, kind, version FROM {s.table(LISTS)} ORDER BY name")]
 
 

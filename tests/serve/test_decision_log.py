@@ -351,7 +351,8 @@ def _same(got: object, want: object) -> bool:
 
 
 def _rules_epochs(log: DecisionLog) -> dict[str, int | None]:
-    rows = log._run("test", lambda c: c.execute(f"SELECT order_id, rules_epoch FROM {_decisions_table(log)}").fetchall())
+    statement = f"SELECT order_id, rules_epoch FROM {_decisions_table(log)}"
+    rows = log._run("test", lambda c: c.execute(statement).fetchall())
     return dict(rows)
 
 

@@ -10,7 +10,16 @@ from typing import NamedTuple
 import pytest
 
 from serve.decision_log.schema import DECISIONS, OUTCOMES, TABLES, DecisionRow, JsonText, Table
-from serve.decision_log.sql import POSTGRES, SQLITE, create_table, insert, insert_arrays, missing_columns, select, statements
+from serve.decision_log.sql import (
+    POSTGRES,
+    SQLITE,
+    create_table,
+    insert,
+    insert_arrays,
+    missing_columns,
+    select,
+    statements,
+)
 
 DIALECTS = [SQLITE, POSTGRES]
 
