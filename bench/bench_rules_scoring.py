@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-
 from bench_scoring import percentiles
+
 from features.replay import _clean
 from features.state import EmbeddedState
 from models.bundle import load_bundle

@@ -16,6 +16,7 @@ from serve.fast_path import ScoreFastPath
 from serve.limits import BodyLimit
 from serve.metrics import Metrics
 from serve.routes import lists, ops, orders, outcomes, rules
+from serve.rules_store.auto_block import AutoBlocker
 from serve.rules_store.live import RulesWatcher
 from serve.rules_store.service import RulesService, open_rules_store
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
@@ -33,6 +34,9 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     store = open_rules_store(settings)
     watcher = RulesWatcher(store, engine.use_rules, interval_s=settings.rules_poll_interval_s)
     watcher.refresh()  # the rules in effect from the first request on
+    if settings.auto_block_lists:
+        blocker = AutoBlocker(store, settings.auto_block_lists, engine.decisions.logged_order)
+        service.after_outcomes = lambda outcomes: blocker.on_outcomes(outcomes) and watcher.refresh()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

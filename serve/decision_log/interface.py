@@ -53,6 +53,10 @@ class DecisionLog(ABC):
     def get(self, order_id: str) -> StoredDecision | None:
         """The stored decision of `order_id`, or None if it was never recorded."""
 
+    @abstractmethod
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        """The contract order logged with `order_id`'s decision, None if it was never scored."""
+
     def record(
         self,
         order_id: str,

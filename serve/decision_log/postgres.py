@@ -114,6 +114,10 @@ class PostgresDecisionLog(DecisionLog):
         row = self._run("get", lambda c: c.execute(self._sql.get_decision, [order_id]).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], row[2])
 
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        row = self._run("logged_order", lambda c: c.execute(self._sql.get_order, [order_id]).fetchone())
+        return None if row is None else row[1]
+
     def _insert_decision(self, row: DecisionRow) -> StoredDecision:
         def insert(conn: Any) -> Any:
             values = [*POSTGRES.values(DECISIONS, row), row.order_id]

@@ -119,6 +119,7 @@ class Statements:
     insert_decision: str
     insert_outcome: str  # one row; SQLite runs it with executemany
     get_decision: str  # STORED_DECISION of one order_id
+    get_order: str  # LOGGED_ORDER of one order_id
     count_decisions: str
     orders_since: str  # LOGGED_ORDER recorded after a moment, by (created_at, order_id)
     outcomes_since: str  # LOGGED_OUTCOME recorded after a moment, by (reported_at, order_id, kind)
@@ -131,6 +132,7 @@ def statements(dialect: Dialect, prefix: str = "") -> Statements:
         insert_decision=insert(DECISIONS, dialect, prefix),
         insert_outcome=insert(OUTCOMES, dialect, prefix),
         get_decision=select(DECISIONS, STORED_DECISION, prefix, where=f"order_id = {p}"),
+        get_order=select(DECISIONS, LOGGED_ORDER, prefix, where=f"order_id = {p}"),
         count_decisions=f"SELECT count(*) FROM {table_name(DECISIONS, prefix)}",
         orders_since=select(DECISIONS, LOGGED_ORDER, prefix, where=f"recorded_at > {p}",
                             order_by="created_at, order_id"),

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from risk.errors import InvalidInput
 from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavailable, LoggedRows, StoredDecision
@@ -115,6 +115,10 @@ class SQLiteDecisionLog(DecisionLog):
     def get(self, order_id: str) -> StoredDecision | None:
         row = self._run("get", lambda c: c.execute(_SQL.get_decision, (order_id,)).fetchone())
         return None if row is None else StoredDecision(row[0], row[1], json.loads(row[2]))
+
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        row = self._run("logged_order", lambda c: c.execute(_SQL.get_order, (order_id,)).fetchone())
+        return None if row is None else json.loads(row[1])
 
     def _insert_decision(self, row: DecisionRow) -> StoredDecision:
         values = SQLITE.values(DECISIONS, row)

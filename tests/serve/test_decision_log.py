@@ -371,3 +371,12 @@ def test_a_log_written_before_the_rules_epoch_column_gains_it_when_opened(make_l
 
     assert _rules_epochs(log) == {"ord_old": None, "ord_new": 7}
     assert log.get("ord_old") is not None
+
+
+def test_the_logged_order_of_a_decision_is_found_by_its_order_id(make_log: MakeLog) -> None:
+    log = make_log()
+    order = _order("ord_1")
+    _record(log, order)
+
+    assert log.logged_order("ord_1") == order
+    assert log.logged_order("ord_2") is None

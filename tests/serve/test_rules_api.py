@@ -144,3 +144,32 @@ def test_with_approval_a_decline_rule_acts_only_once_a_second_person_approved(mo
         own = _rule(client, "own", "decline if amount > 1", headers=ADMIN)
         assert own.json()["pending"]
         assert client.post("/v1/rules/own/approve", json={}, headers=ADMIN).status_code == 403  # its own author
+
+
+def test_confirmed_fraud_from_an_analyst_blocks_the_card_and_device_as_author_auto(model_dir, tmp_path):
+    lists = {"card_fingerprint": "blocked_cards", "device": "blocked_devices"}
+    with make_client(model_dir, tmp_path, auto_block_lists=lists) as client:
+        _score(client, _now_order("o1"))
+        _score(client, _now_order("o2", **{"payment.card_fingerprint": "fp_buyer_said", "session.device_id": "d2"}))
+        reported = datetime.now(UTC).isoformat()
+        outcomes = [{"order_id": "o1", "kind": "confirmed_fraud", "reported_at": reported, "source": "analyst"},
+                    {"order_id": "o2", "kind": "confirmed_fraud", "reported_at": reported, "source": "buyer"},
+                    {"order_id": "o1", "kind": "fraud_chargeback", "reported_at": reported, "source": "processor"}]
+        assert client.post("/v1/outcomes", json={"outcomes": outcomes}, headers=CHECKOUT).status_code == 200
+
+        cards = client.get("/v1/lists/blocked_cards", headers=ANALYST).json()
+        devices = client.get("/v1/lists/blocked_devices", headers=ANALYST).json()
+        history = client.get("/v1/lists/blocked_cards/history", headers=ANALYST).json()["audit"]
+
+    assert [(i["value"], i["author"]) for i in cards["items"]] == [("card_fp_33aa", "auto")]
+    assert [i["value"] for i in devices["items"]] == ["dev_9a01"]
+    assert "confirmed_fraud reported by analyst for order o1" in cards["items"][0]["reason"]
+    assert [(e["change"], e["author"]) for e in history] == [("create", "auto"), ("auto", "auto")]
+
+
+def test_without_the_setting_outcomes_block_nothing(named_client):
+    _score(named_client, _now_order("o1"))
+    outcome = {"order_id": "o1", "kind": "confirmed_fraud", "reported_at": datetime.now(UTC).isoformat(),
+               "source": "analyst"}
+    assert named_client.post("/v1/outcomes", json=outcome, headers=CHECKOUT).status_code == 200
+    assert named_client.get("/v1/lists", headers=ANALYST).json() == {"lists": []}
