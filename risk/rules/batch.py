@@ -69,20 +69,38 @@ class Columns:
 
 
 def convert(values: Any, kind: AttrType) -> np.ndarray:
-    """One column in the evaluator's form (see Columns)."""
-    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    """One column in the evaluator's form (see Columns); already converted columns pass through cheaply.
+
+    Object arrays are not wrapped in a pandas Series: pandas would infer an Arrow string
+    column and convert it back (about 0.25 s per million values, measured).
+    """
+    if isinstance(values, pd.Series | pd.Index):
+        if kind == "time" and not pd.api.types.is_numeric_dtype(values.dtype):
+            return _seconds(pd.to_datetime(values, utc=True))
+        if kind == "string":
+            values = values.to_numpy(dtype=object)
+        elif values.dtype.kind in "biuf":
+            values = values.to_numpy(dtype="float64")
+        else:
+            return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    array = np.asarray(values)
     if kind == "string":
-        array = series.to_numpy(dtype=object)
-        array = array.copy()
-        array[pd.isna(array)] = None
+        array = array.astype(object)
+        missing = pd.isna(array)
+        if missing.any():
+            array = array.copy()
+            array[missing] = None
         return array
+    if array.dtype.kind in "biuf":
+        return array.astype("float64")
     if kind == "time":
-        if pd.api.types.is_numeric_dtype(series.dtype):
-            return series.to_numpy(dtype="float64")
-        times = pd.to_datetime(series, utc=True)
-        ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
-        return np.where(times.isna().to_numpy(), np.nan, ns / 1e9)
-    return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        return _seconds(pd.to_datetime(pd.Series(array, dtype=object), utc=True))
+    return pd.Series(array, dtype=object).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _seconds(times: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    ns = np.asarray(times.to_numpy(dtype="datetime64[ns]")).view("int64")
+    return np.where(np.asarray(pd.isna(times)), np.nan, ns / 1e9)
 
 
 def evaluate(node: Condition, columns: Columns) -> Masks:

@@ -189,6 +189,8 @@ class Checker:
                 hint = " (two times subtract to seconds: t1 - t2)" if side.type == "time" else ""
                 raise self.error(side.pos, f"'{op}' needs numbers; {self.describe(side)} is "
                                            f"{_ARTICLE[side.type]}{hint}")
+        if isinstance(left, Const) and isinstance(right, Const) and not (op == "/" and right.value == 0):
+            return Const(left.pos, _fold(op, float(left.value), float(right.value)), "number")
         return Arith(_at(op_token), op, left, right)
 
     def number(self, node: Tree | Token, what: str) -> Value:
@@ -251,6 +253,11 @@ class Checker:
 def _token(node: Tree | Token) -> Token:
     assert isinstance(node, Token), node
     return node
+
+
+def _fold(op: str, x: float, y: float) -> float:
+    """Arithmetic on two constants, done once when the rule is compiled."""
+    return {"+": x + y, "-": x - y, "*": x * y}[op] if op != "/" else x / y
 
 
 def _at(token: Token) -> int:

@@ -7,19 +7,19 @@ cannot mean one thing in the service and another in a backtest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 
 from risk.contract import Verdict
 from risk.rules import batch, online
-from risk.rules.attributes import ATTRIBUTES
 from risk.rules.check import Checker
 from risk.rules.grammar import parse
+from risk.rules.layout import Layout
 from risk.rules.lists import ListKind, ListSnapshot
-from risk.rules.online import FIRST_SLOT, RuleInputs
-from risk.rules.tree import Condition, attributes_of, lists_of
+from risk.rules.online import RuleInputs
+from risk.rules.tree import Condition, attributes_of, in_lists, lists_of
 
 log = logging.getLogger("risk.rules")
 
@@ -31,15 +31,13 @@ class CompiledRule:
         self.text, self.action, self.condition = text, action, condition
         self.attributes: frozenset[str] = frozenset(attributes_of(condition))
         self.lists: frozenset[str] = frozenset(lists_of(condition))
-        slots = SlotTable()
-        self.test = online.compile_condition(condition, slots.slot)[0]
-        self.readers = slots.readers()
+        self.layout = Layout(self.attributes, [(n.list_name, n.operand.name) for n in in_lists(condition)])
+        self.test = online.compile_condition(condition, self.layout)[0]
 
     def matches(self, inputs: RuleInputs, lists: ListSnapshot) -> bool:
         """Whether the rule's condition is definitely true for this order; never raises (logs and says no)."""
         try:
-            vals = [inputs.at_us, lists, *[read(inputs) for read in self.readers]]
-            return bool(self.test(vals))
+            return bool(self.test(self.layout.read(inputs, lists)))
         except Exception:
             log.exception("rule %r failed on order %s; counted as not matching", self.text,
                           getattr(inputs.order, "order_id", "?"))
@@ -55,19 +53,6 @@ class CompiledRule:
 
     def __repr__(self) -> str:
         return f"CompiledRule({self.text!r})"
-
-
-class SlotTable:
-    """Gives each attribute a slot in the online values list, in first-use order."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, int] = {}
-
-    def slot(self, name: str) -> int:
-        return self.names.setdefault(name, FIRST_SLOT + len(self.names))
-
-    def readers(self) -> list[Callable[[RuleInputs], Any]]:
-        return [online.reader(ATTRIBUTES[name]) for name in self.names]
 
 
 def compile_rule(text: str, lists: Mapping[str, ListKind]) -> CompiledRule:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -132,16 +133,27 @@ class _IpMatcher(_Matcher):
         by_network.setdefault(int(network.network_address) >> shift, []).append(interval)
 
     def lookup(self, value: str) -> list[Interval]:
-        try:
-            address = ipaddress.ip_address(value.strip())
-        except ValueError:
+        parsed = _parse_ip(value)
+        if parsed is None:
             return []
-        number, bits = int(address), address.max_prefixlen
+        version, number = parsed
+        bits = 32 if version == 4 else 128
         found: list[Interval] = []
-        for (version, prefix), by_network in self.networks.items():
-            if version == address.version:
+        for (list_version, prefix), by_network in self.networks.items():
+            if list_version == version:
                 found += by_network.get(number >> (bits - prefix), ())
         return found
+
+
+def _parse_ip(text: str) -> tuple[int, int] | None:
+    """(version, address as an int); inet_pton is ~10x faster than ipaddress.ip_address (5 us online)."""
+    text = text.strip()
+    try:
+        if ":" in text:
+            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text.split("%")[0]), "big")
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except (OSError, ValueError):
+        return None
 
 
 _MATCHERS: dict[str, Callable[[ListKind, Iterable[ListItem]], _Matcher]] = {
@@ -190,7 +202,7 @@ class ListSnapshot:
         (the k-th interval of every value), so rows are checked with array operations.
         """
         matcher = self._matchers[name]
-        codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)  # no Series: see batch
         per_unique = [matcher.lookup(v) if isinstance(v, str) else [] for v in uniques]
         depth = max((len(found) for found in per_unique), default=0)
         hit = np.zeros(len(codes), dtype=bool)

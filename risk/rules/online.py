@@ -1,7 +1,8 @@
 """The online evaluator: a checked tree compiled once into closures over a list of values.
 
 Scoring reads each attribute a rule set uses once per order into a list (`vals`: the
-order's moment, the list snapshot, then one slot per attribute), and every rule is a
+order's moment, the list snapshot, one slot per attribute, one per list membership
+asked; risk.rules.layout), and every rule is a
 pair of closures over it: "is definitely true" and "is definitely false". Three-valued
 logic costs nothing this way: `not x` is true exactly when x is definitely false, and a
 comparison with a missing value is neither. No pandas, no per-order allocation beyond
@@ -14,10 +15,9 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from risk.contract import Order, Verdict
-from risk.rules.attributes import MODEL_DECISION, Attribute
 from risk.rules.tree import (
     And,
     Arith,
@@ -38,7 +38,14 @@ from risk.rules.tree import (
 Vals = list[Any]
 Test = Callable[[Vals], bool]
 Get = Callable[[Vals], Any]
-Slot = Callable[[str], int]
+
+
+class Slots(Protocol):
+    """Where the values a rule reads sit in the values list (risk.rules.layout.Layout)."""
+
+    def slot(self, name: str) -> int: ...
+    def probe(self, list_name: str, attribute: str) -> int: ...
+
 
 AT, LISTS, FIRST_SLOT = 0, 1, 2
 NAN = math.nan
@@ -54,41 +61,6 @@ class RuleInputs:
     regret_score: float
     model_decision: Verdict
     at_us: int                       # the order's created_at in microseconds: lists as of this moment
-
-
-# ---- reading attributes from the inputs -------------------------------------------------------
-
-
-def reader(attribute: Attribute) -> Callable[[RuleInputs], Any]:
-    """How to read one attribute from RuleInputs, as the evaluator's value (float with NaN, or str / None)."""
-    if attribute.source == "feature":
-        index = attribute.feature_index
-        return lambda inputs: float(inputs.features[index])
-    if attribute.source == "score":
-        name = attribute.name
-        return lambda inputs: float(getattr(inputs, name))
-    if attribute.name == MODEL_DECISION:
-        return lambda inputs: inputs.model_decision
-    return _order_reader(attribute)
-
-
-def _order_reader(attribute: Attribute) -> Callable[[RuleInputs], Any]:
-    from risk.contract import SECTIONS
-
-    section = next((s for s in SECTIONS if attribute.name.startswith(s + "_")), None)
-    field = attribute.name if section is None else attribute.name[len(section) + 1:]
-    if section is None:
-        def raw(inputs: RuleInputs) -> Any:
-            return getattr(inputs.order, field)
-    else:
-        def raw(inputs: RuleInputs) -> Any:
-            part = getattr(inputs.order, section)
-            return None if part is None else getattr(part, field)
-    if attribute.type == "string":
-        return raw
-    if attribute.type == "time":
-        return lambda inputs: NAN if (t := raw(inputs)) is None else t.timestamp()
-    return lambda inputs: NAN if (x := raw(inputs)) is None else float(x)
 
 
 # ---- conditions -------------------------------------------------------------------------------
@@ -109,42 +81,70 @@ _SLOT_CONST: dict[str, Callable[[int, Any], Test]] = {
 }
 
 
-def compile_condition(node: Condition, slot: Slot) -> tuple[Test, Test]:
+# `value OP constant` for a computed value (arithmetic, a derived attribute): the same, one call deeper.
+_VALUE_CONST: dict[str, Callable[[Get, Any], Test]] = {
+    "<": lambda g, c: lambda v: g(v) < c,
+    "<=": lambda g, c: lambda v: g(v) <= c,
+    ">": lambda g, c: lambda v: g(v) > c,
+    ">=": lambda g, c: lambda v: g(v) >= c,
+    "==": lambda g, c: lambda v: g(v) == c,
+    "!=": lambda g, c: lambda v: (x := g(v)) is not None and x == x and x != c,
+}
+
+# `slot OP slot` (two attributes): both must be known.
+_SLOT_SLOT: dict[str, Callable[[int, int], Test]] = {
+    "<": lambda i, j: lambda v: v[i] < v[j],
+    "<=": lambda i, j: lambda v: v[i] <= v[j],
+    ">": lambda i, j: lambda v: v[i] > v[j],
+    ">=": lambda i, j: lambda v: v[i] >= v[j],
+    "==": lambda i, j: lambda v: (x := v[i]) is not None and x == v[j],
+    "!=": lambda i, j: lambda v: ((x := v[i]) is not None and x == x and (y := v[j]) is not None and y == y
+                                  and x != y),
+}
+
+
+def compile_condition(node: Condition, slots: Slots) -> tuple[Test, Test]:
     """(is definitely true, is definitely false) of a condition."""
     if isinstance(node, Compare):
-        return _compare(node, slot)
+        return _compare(node, slots)
     if isinstance(node, Not):
-        is_true, is_false = compile_condition(node.item, slot)
+        is_true, is_false = compile_condition(node.item, slots)
         return is_false, is_true
     if isinstance(node, And):
-        pairs = [compile_condition(item, slot) for item in node.items]
+        pairs = [compile_condition(item, slots) for item in node.items]
         return _all([t for t, _ in pairs]), _any([f for _, f in pairs])
     if isinstance(node, Or):
-        pairs = [compile_condition(item, slot) for item in node.items]
+        pairs = [compile_condition(item, slots) for item in node.items]
         return _any([t for t, _ in pairs]), _all([f for _, f in pairs])
     if isinstance(node, IsMissing):
-        get = compile_value(node.operand, slot)
+        get = compile_value(node.operand, slots)
         return (lambda v: (x := get(v)) is None or x != x), (lambda v: (x := get(v)) is not None and x == x)
     if isinstance(node, InValues):
-        get, values = compile_value(node.operand, slot), node.values
+        get, values = compile_value(node.operand, slots), node.values
         return (lambda v: get(v) in values), (lambda v: (x := get(v)) is not None and x == x and x not in values)
     if isinstance(node, InList):
-        return _in_list(node, slot)
+        return _in_list(node, slots)
     if isinstance(node, Contains):
-        get, needle = compile_value(node.operand, slot), node.needle
+        get, needle = compile_value(node.operand, slots), node.needle
         return (lambda v: (x := get(v)) is not None and needle in x), \
                (lambda v: (x := get(v)) is not None and needle not in x)
     raise TypeError(f"not a condition: {node!r}")
 
 
-def _compare(node: Compare, slot: Slot) -> tuple[Test, Test]:
+def _compare(node: Compare, slots: Slots) -> tuple[Test, Test]:
     left, right, op = node.left, node.right, node.op
     if isinstance(left, Const) and isinstance(right, Attr):
         left, right, op = right, left, _MIRROR[op]
     if isinstance(left, Attr) and isinstance(right, Const):
-        i = slot(left.name)
+        i = slots.slot(left.name)
         return _SLOT_CONST[op](i, right.value), _SLOT_CONST[_COMPLEMENT[op]](i, right.value)
-    get_left, get_right = compile_value(left, slot), compile_value(right, slot)
+    if isinstance(left, Attr) and isinstance(right, Attr):
+        i, j = slots.slot(left.name), slots.slot(right.name)
+        return _SLOT_SLOT[op](i, j), _SLOT_SLOT[_COMPLEMENT[op]](i, j)
+    if isinstance(right, Const):
+        get = compile_value(left, slots)
+        return _VALUE_CONST[op](get, right.value), _VALUE_CONST[_COMPLEMENT[op]](get, right.value)
+    get_left, get_right = compile_value(left, slots), compile_value(right, slots)
     return _general(_OPERATORS[op], get_left, get_right), _general(_OPERATORS[_COMPLEMENT[op]], get_left, get_right)
 
 
@@ -155,16 +155,9 @@ def _general(compare: Callable[[Any, Any], bool], get_left: Get, get_right: Get)
     return test
 
 
-def _in_list(node: InList, slot: Slot) -> tuple[Test, Test]:
-    i, name = slot(node.operand.name), node.list_name
-
-    def is_true(v: Vals) -> bool:
-        return bool(v[LISTS].contains(name, v[i], v[AT]))
-
-    def is_false(v: Vals) -> bool:
-        return v[i] is not None and not v[LISTS].contains(name, v[i], v[AT])
-
-    return is_true, is_false
+def _in_list(node: InList, slots: Slots) -> tuple[Test, Test]:
+    k = slots.probe(node.list_name, node.operand.name)  # True / False, None for a missing value
+    return (lambda v: v[k] is True), (lambda v: v[k] is False)
 
 
 def _all(tests: list[Test]) -> Test:
@@ -196,19 +189,19 @@ def _any(tests: list[Test]) -> Test:
 # ---- values -----------------------------------------------------------------------------------
 
 
-def compile_value(node: Value, slot: Slot) -> Get:
+def compile_value(node: Value, slots: Slots) -> Get:
     """A value as a closure: float (NaN when missing) or str (None when missing)."""
     if isinstance(node, Attr):
-        i = slot(node.name)
+        i = slots.slot(node.name)
         return lambda v: v[i]
     if isinstance(node, Const):
         c = node.value
         return lambda v: c
     if isinstance(node, Neg):
-        get = compile_value(node.operand, slot)
+        get = compile_value(node.operand, slots)
         return lambda v: -get(v)
     if isinstance(node, Arith):
-        a, b = compile_value(node.left, slot), compile_value(node.right, slot)
+        a, b = compile_value(node.left, slots), compile_value(node.right, slots)
         if node.op == "+":
             return lambda v: a(v) + b(v)
         if node.op == "-":

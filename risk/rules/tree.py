@@ -134,3 +134,11 @@ def children(node: Value | Condition) -> tuple[Value | Condition, ...]:
     if isinstance(node, And | Or):
         return node.items
     return ()
+
+
+def in_lists(node: Value | Condition) -> list[InList]:
+    """Every `x in @list` of a tree, in reading order."""
+    found = [node] if isinstance(node, InList) else []
+    for child in children(node):
+        found += in_lists(child)
+    return found
