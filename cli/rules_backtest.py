@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> None:
     store = open_store(args)
     try:
         progress("evaluating the rules")
-        report = run_backtest(store, data, candidate_specs(store, args.rule, rules))
+        report = run_backtest(store, data, *candidate_specs(store, args.rule, rules))
     finally:
         store.db.close()
     if args.out:

@@ -21,8 +21,8 @@ from features.catalog import FEATURE_NAMES
 from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE
 from risk.errors import InvalidInput
-from risk.labels import labels_as_of
 from risk.policy import DECISION_NAMES, Costs
+from risk.rules.backtest import eventual_outcomes
 from risk.rules.table import build_table
 
 Progress = Callable[[str], None]
@@ -61,23 +61,18 @@ def backtest_data(bundle: ModelBundle, orders: pd.DataFrame, outcomes: pd.DataFr
     scores = pd.DataFrame({"fraud_score": fraud.astype("float64"), "regret_score": regret.astype("float64"),
                            "model_decision": DECISION_NAMES[bundle.policy.decide_many(fraud, regret)]})
     table, at_us = build_table(period, features, scores)
-    return BacktestData(table, at_us, period["order_id"].to_numpy(), eventual_outcomes(period, outcomes, orders),
+    return BacktestData(table, at_us, period["order_id"].to_numpy(), _eventual(period, outcomes, orders),
                         period["amount"].to_numpy(dtype="int64"), period["currency"].to_numpy(dtype=object),
                         bundle.costs)
 
 
-def eventual_outcomes(period: pd.DataFrame, outcomes: pd.DataFrame | None, orders: pd.DataFrame) -> np.ndarray:
+def _eventual(period: pd.DataFrame, outcomes: pd.DataFrame | None, orders: pd.DataFrame) -> np.ndarray:
     """What each order turned out to be, as far as the whole data set knows (its last order or report)."""
-    ends = [orders["created_at"].max()] + ([] if outcomes is None or outcomes.empty else
-                                           [outcomes["reported_at"].max()])
-    known = outcomes if outcomes is not None else pd.DataFrame(
-        {"order_id": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
-         "reported_at": pd.Series(dtype="datetime64[us, UTC]")})
-    labels = labels_as_of(period, known, max(ends))
-    fraud = labels["fraud"].fillna(0).to_numpy(dtype=bool)
-    regret = labels["regret"].fillna(0).to_numpy(dtype=bool)
-    labelled = labels["labelled"].to_numpy(dtype=bool)
-    return np.where(fraud, "fraud", np.where(regret, "regret", np.where(labelled, "genuine", "unknown"))).astype(object)
+    if outcomes is None:
+        outcomes = pd.DataFrame({"order_id": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
+                                 "reported_at": pd.Series(dtype="datetime64[us, UTC]")})
+    ends = [orders["created_at"].max()] + ([outcomes["reported_at"].max()] if len(outcomes) else [])
+    return eventual_outcomes(period, outcomes, max(ends))
 
 
 def _aligned(features: pd.DataFrame, period: pd.DataFrame) -> pd.DataFrame:

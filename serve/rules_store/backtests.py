@@ -38,17 +38,20 @@ def parse_rules_file(text: str, source: str) -> list[RuleSpec]:
     return specs
 
 
-def candidate_specs(store: RulesStore, rule: str | None, rules: list[RuleSpec] | None) -> list[RuleSpec]:
-    """A rule alone joins the live set (as `candidate`); a whole set stands on its own."""
+def candidate_specs(store: RulesStore, rule: str | None, rules: list[RuleSpec] | None
+                    ) -> tuple[list[RuleSpec], list[str] | None]:
+    """The candidate set and the rules under test: a rule alone joins the live set (as `candidate`) and is the one
+    under test; a whole set stands on its own, every rule of it under test."""
     if rules is not None:
-        return rules
+        return rules, None
     assert rule is not None
     live = [spec for spec in store.live()[1] if spec.rule_id != CANDIDATE_ID]
-    return [*live, RuleSpec(CANDIDATE_ID, rule)]
+    return [*live, RuleSpec(CANDIDATE_ID, rule)], [CANDIDATE_ID]
 
 
-def run_backtest(store: RulesStore, data: BacktestData, candidate: list[RuleSpec]) -> dict[str, Any]:
-    """The report (JSON-ready) of `candidate` against the live rules over `data`."""
+def run_backtest(store: RulesStore, data: BacktestData, candidate: list[RuleSpec],
+                 under_test: list[str] | None = None) -> dict[str, Any]:
+    """The report (JSON-ready) of `candidate` against the live rules over `data`; hits counted for `under_test`."""
     lists = ListSnapshot(store.lists_history())
     epoch, live_specs, _ = store.live()
     live = RuleSet.compile(live_specs, lists)
@@ -57,7 +60,7 @@ def run_backtest(store: RulesStore, data: BacktestData, candidate: list[RuleSpec
     except RuleError as exc:
         raise InvalidRule(exc.rule_id or CANDIDATE_ID, exc.position, exc.line, exc.column, exc.reason) from None
     report = backtest(data.table, data.at_us, candidates, live, outcomes=data.outcome, amounts=data.amount,
-                      currencies=data.currency, costs=data.costs)
+                      currencies=data.currency, costs=data.costs, rule_ids=under_test)
     return {"orders": len(data.order_id), "store_epoch": epoch,
             "candidate": [{"rule_id": s.rule_id, "text": s.text, "mode": s.mode} for s in candidate],
             "live_rules": live.rules_version, "lists": lists.versions(), **report.to_dict()}

@@ -61,7 +61,7 @@ class RulesService:
             features = pd.read_csv(features_path) if features_path.suffix == ".csv" else pd.read_parquet(features_path)
         data = backtest_data(self.model(), orders, outcomes, pd.Timestamp(start).tz_convert("UTC"),
                              None if end is None else pd.Timestamp(end).tz_convert("UTC"), lambda _: None, features)
-        return run_backtest(self.store, data, candidate_specs(self.store, rule, rules))
+        return run_backtest(self.store, data, *candidate_specs(self.store, rule, rules))
 
     def dataset_dir(self, dataset: str) -> Path:
         """A data set directory directly under RISK_BACKTEST_DATA_DIR: no other file can be named."""
