@@ -108,8 +108,8 @@ def test_the_api_backtest_gives_the_same_report_over_a_configured_data_set(model
         outside = client.post("/v1/rules/backtest", json={**rule, "dataset": ".."}, headers=ANALYST)
         unknown = client.post("/v1/rules/backtest", json={**rule, "dataset": "nope"}, headers=ANALYST)
         bad_rule = client.post("/v1/rules/backtest", json={**rule, "rule": "decline if amout > 1"}, headers=ANALYST)
-        both = client.post("/v1/rules/backtest", json={**rule, "rules": [{"rule_id": "a", "text": "review if amount > 1"}]},
-                           headers=ANALYST)
+        two = {**rule, "rules": [{"rule_id": "a", "text": "review if amount > 1"}]}
+        both = client.post("/v1/rules/backtest", json=two, headers=ANALYST)
         checkout = client.post("/v1/rules/backtest", json=rule, headers=CHECKOUT)
 
     assert response.status_code == 200, response.text
@@ -121,7 +121,8 @@ def test_the_api_backtest_gives_the_same_report_over_a_configured_data_set(model
 
 def test_a_candidate_set_from_a_file_stands_alone_and_every_rule_is_under_test(model_dir, dataset, history, capsys):
     rules = history / "rules.txt"
-    rules.write_text("# candidate set\nblock: decline if payment_card_fingerprint in @stolen\nbig: review if amount > 2500\n")
+    rules.write_text("# candidate set\nblock: decline if payment_card_fingerprint in @stolen\n"
+                     "big: review if amount > 2500\n")
 
     code = main(["rules", "backtest", "--rules", str(rules), "--orders", str(dataset / "orders.csv"),
                  "--model", str(model_dir), "--from", T.isoformat(), "--data-dir", str(history), "--json", "--quiet"])
