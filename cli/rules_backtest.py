@@ -79,10 +79,27 @@ def _read_features(path: Path) -> Any:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The report as a few tables (every figure is also in the JSON)."""
-    lines = [f"orders replayed: {report['orders']:,}"]
-    for key, value in report.items():
-        if key in ("orders", "candidate"):
-            continue
-        lines.append(f"{key}: {json.dumps(value, default=str)}")
+    """The report as a few small tables (every figure is also in the JSON)."""
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    def money(amounts: dict[str, float]) -> str:
+        return ", ".join(f"{amount:,.0f} {currency}" for currency, amount in amounts.items()) or "-"
+
+    hits = ", ".join(f"{rule} {n:,}" for rule, n in report["hits_by_rule"].items())
+    overrides = report["overrides"]
+    lines = [f"orders replayed: {report['orders']:,} ({report['priced_orders']:,} with a known outcome)",
+             f"hits: {report['hits']:,} ({hits}); precision {pct(report['precision'])}, "
+             f"fraud recall {pct(report['fraud_recall'])}", "",
+             f"{'outcome':<10} {'hits':>8}  amount (minor units)"]
+    lines += [f"{kind:<10} {row['count']:>8,}  {money(row['amount'])}" for kind, row in report["by_outcome"].items()]
+    pairs = ", ".join(f"{pair} {n:,}" for pair, n in overrides["pairs"].items()) or "none"
+    lines += ["", f"overrides vs the live rules: {overrides['changed']:,} changed (stricter {overrides['stricter']:,}, "
+              f"milder {overrides['milder']:,}): {pairs}"]
+    for currency, cost in report["cost"].items():
+        lines.append(f"expected cost {currency}: live {cost['live']:,.0f}, candidate {cost['candidate']:,.0f}, "
+                     f"change {cost['change']:+,.0f}")
+    lines += ["", f"{'day':<12} {'orders':>8} {'hits':>8}"]
+    lines += [f"{row['day']:<12} {row['orders']:>8,} {row['hits']:>8,}" for row in report["hits_by_day"]]
     return "\n".join(lines)
