@@ -88,6 +88,17 @@ class Database(ABC):
                     raise self._unavailable(exc) from exc
                 raise
 
+    def read_one(self, sql: str) -> tuple[Any, ...] | None:
+        """One row of one statement outside a transaction: the poll's one round trip."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                return Session(conn, self.dialect, self.prefix).one(sql)
+            except BaseException as exc:
+                if self._is_database_error(exc):
+                    raise self._unavailable(exc) from exc
+                raise
+
     @abstractmethod
     def _connection(self) -> Any: ...
 
