@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from risk.rules import ListSnapshot, RuleSet
+from risk.rules import ListSnapshot, RuleError, RuleSet
 from serve.rules_store.store import RulesStore
 
 log = logging.getLogger("risk.serve")
@@ -37,9 +37,21 @@ NO_RULES = ActiveRules(None, RuleSet.EMPTY)
 
 
 def build_active(store: RulesStore) -> ActiveRules:
-    """The rules in effect now, compiled (raises what the store or the compiler raises)."""
+    """The rules in effect now, compiled; raises what the store raises.
+
+    Every stored rule compiled when it was saved; should one no longer compile (a newer
+    version of the language, say), it alone is left out and logged: the others act.
+    """
     epoch, specs, lists = store.live()
-    return ActiveRules(epoch, RuleSet.compile(specs, ListSnapshot(lists)))
+    snapshot = ListSnapshot(lists)
+    while True:
+        try:
+            return ActiveRules(epoch, RuleSet.compile(specs, snapshot))
+        except RuleError as exc:
+            if exc.rule_id is None or not any(spec.rule_id == exc.rule_id for spec in specs):
+                raise
+            log.error("rule %s left out of the rules in effect: %s", exc.rule_id, exc)
+            specs = [spec for spec in specs if spec.rule_id != exc.rule_id]
 
 
 class RulesWatcher:

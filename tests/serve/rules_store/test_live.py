@@ -7,7 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from serve.rules_store.database import SQLiteDatabase
-from serve.rules_store.live import ActiveRules, RulesWatcher
+from serve.rules_store.live import ActiveRules, RulesWatcher, build_active
+from serve.rules_store.schema import RULE_VERSIONS
 from serve.rules_store.store import RulesStore
 from tests.builders import make_order
 from tests.serve.conftest import CHECKOUT, make_client
@@ -75,3 +76,15 @@ def test_a_watcher_keeps_the_rules_in_effect_when_the_store_cannot_be_read(open_
     thread.join(2)
 
     assert len(used) == 1 and used[0].rules.rules_version == {"big": 1}
+
+
+def test_a_stored_rule_that_no_longer_compiles_is_left_out_and_the_others_act(open_database: OpenDatabase):
+    store = RulesStore(open_database())
+    store.create_rule("good", "review if amount > 1", author="ann")
+    store.create_rule("old", "review if amount > 2", author="ann")
+    with store.db.transaction(write=True) as s:  # as if saved by an older version of the language
+        s.execute(f"UPDATE {s.table(RULE_VERSIONS)} SET text = 'review if amout > 2' WHERE rule_id = 'old'")
+
+    active = build_active(store)
+
+    assert active.rules.rules_version == {"good": 1}
