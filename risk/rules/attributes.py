@@ -132,3 +132,12 @@ def closest(name: str, candidates: list[str]) -> str | None:
     """The candidate a mistyped name most likely meant."""
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return found[0] if found else None
+
+
+def catalog() -> list[dict[str, str]]:
+    """Every name a rule may use, with its type and what it reads (for an API listing or an editor's hints)."""
+    rows = [{"name": a.name, "type": a.type, "source": a.source, "reads": a.name} for a in ATTRIBUTES.values()]
+    rows += [{"name": alias, "type": ATTRIBUTES[column].type, "source": "alias", "reads": column}
+             for alias, column in ALIASES.items()]
+    rows += [{"name": name, "type": "number", "source": "derived", "reads": text} for name, text in DERIVED.items()]
+    return sorted(rows, key=lambda row: row["name"])

@@ -14,7 +14,7 @@ from lark import Token, Tree
 
 from risk.contract import COUNTRY_CODES, DECISIONS, RFC3339_TIME
 from risk.rules import grammar
-from risk.rules.attributes import DERIVED, MODEL_DECISION, closest, known_names, resolve
+from risk.rules.attributes import DERIVED, LIST_KIND_OF_COLUMN, MODEL_DECISION, closest, known_names, resolve
 from risk.rules.errors import RuleError
 from risk.rules.lists import ListKind
 from risk.rules.tree import (
@@ -120,8 +120,6 @@ class Checker:
         kind = self.lists[name]
         attribute = resolve(operand.name) if isinstance(operand, Attr) else None
         if attribute is None or attribute.list_kind != kind:
-            from risk.rules.attributes import LIST_KIND_OF_COLUMN
-
             fields = ", ".join(c for c, k in LIST_KIND_OF_COLUMN.items() if k == kind)
             raise self.error(operand.pos, f"'@{name}' is a {kind} list: it matches {fields}, not "
                                           f"{self.describe(operand)}")

@@ -15,11 +15,12 @@ import numpy as np
 from risk.contract import Verdict
 from risk.rules import batch, online
 from risk.rules.check import Checker
+from risk.rules.errors import RuleError
 from risk.rules.grammar import parse
 from risk.rules.layout import Layout
 from risk.rules.lists import ListKind, ListSnapshot
 from risk.rules.online import RuleInputs
-from risk.rules.tree import Condition, attributes_of, in_lists, lists_of
+from risk.rules.tree import Condition, attributes_of, depth, in_lists, lists_of
 
 log = logging.getLogger("risk.rules")
 
@@ -55,8 +56,20 @@ class CompiledRule:
         return f"CompiledRule({self.text!r})"
 
 
+MAX_RULE_LENGTH = 10_000
+MAX_DEPTH = 64
+"""Nesting deeper than this is refused: evaluation recurses once per level, and no analyst needs it."""
+
+
 def compile_rule(text: str, lists: Mapping[str, ListKind]) -> CompiledRule:
     """Parse and check `{action} if {condition}`; RuleError (position, line, column, reason) if it cannot be."""
+    if len(text) > MAX_RULE_LENGTH:
+        raise RuleError.at(text, MAX_RULE_LENGTH, f"a rule is at most {MAX_RULE_LENGTH:,} characters")
     checker = Checker(text, lists)
-    action, condition = checker.rule(parse(text))
+    try:
+        action, condition = checker.rule(parse(text))
+    except RecursionError:
+        raise RuleError.at(text, 0, f"the rule is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    if depth(condition) > MAX_DEPTH:
+        raise RuleError.at(text, 0, f"the rule is nested too deeply (at most {MAX_DEPTH} levels)")
     return CompiledRule(text, cast(Verdict, action), condition)

@@ -97,7 +97,8 @@ def parse(text: str) -> Tree:
 def _syntax_error(text: str, error: UnexpectedInput) -> RuleError:
     if isinstance(error, UnexpectedCharacters):
         pos = error.pos_in_stream or 0
-        return RuleError.at(text, pos, f"unexpected character {text[pos]!r}")
+        hint = ": actions, keywords and attribute names are lower case" if text[pos].isupper() else ""
+        return RuleError.at(text, pos, f"unexpected character {text[pos]!r}{hint}")
     if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         expected = getattr(error, "expected", None) or getattr(error, "accepts", None) or ()
         return RuleError.at(text, len(text.rstrip()), f"the rule ends too early: expected {_expected(expected)}")

@@ -20,7 +20,7 @@ import numpy as np
 from risk.contract import ORDER_COLUMNS, SECTIONS
 from risk.rules.attributes import ATTRIBUTES, MODEL_DECISION
 from risk.rules.lists import ListSnapshot
-from risk.rules.online import AT, LISTS, RuleInputs
+from risk.rules.online import RuleInputs
 
 NAN = math.nan
 
@@ -73,7 +73,7 @@ class Layout:
 
     def read(self, inputs: RuleInputs, lists: ListSnapshot) -> list[Any]:
         """The values list of one order (see the module's docstring)."""
-        vals: list[Any] = [inputs.at_us, lists]
+        vals: list[Any] = [inputs.at_us, lists]  # slots AT and LISTS
         if len(self.feature_index):
             features = inputs.features
             if isinstance(features, np.ndarray):
@@ -93,9 +93,6 @@ class Layout:
             value = vals[slot]
             vals.append(None if value is None else lists.contains(list_name, value, at))
         return vals
-
-
-assert (AT, LISTS) == (0, 1)
 
 
 def _layout_key(name: str) -> tuple[int, int]:

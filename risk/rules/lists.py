@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ ListKind = Literal["card_fingerprint", "card_bin", "device", "ip", "email_domain
 LIST_KINDS: tuple[str, ...] = ListKind.__args__  # type: ignore[attr-defined]
 
 FOREVER = np.iinfo("int64").max
+LIST_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+"""A list's name as rules reference it (`@name`): the grammar's LIST token."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,10 @@ class ListSnapshot:
         self.lists: dict[str, NamedList] = {}
         self._matchers: dict[str, _Matcher] = {}
         for named in lists:
+            if not LIST_NAME.match(named.name):
+                raise ValueError(f"list name {named.name!r}: lower-case letters, digits and _, starting with a letter")
+            if named.name in self.lists:
+                raise ValueError(f"list {named.name!r} appears twice in the snapshot")
             if named.kind not in LIST_KINDS:
                 raise ValueError(f"list {named.name!r}: unknown kind {named.kind!r} (one of {', '.join(LIST_KINDS)})")
             try:

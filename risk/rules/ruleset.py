@@ -90,6 +90,7 @@ class RuleSet:
     def __init__(self, entries: list[_Entry], lists: ListSnapshot, layout: Layout) -> None:
         self.entries, self.lists, self.layout = entries, lists, layout
         self.tests = [entry.test for entry in entries]
+        self.failures: dict[str, int] = {}  # rule id -> evaluations that raised (counted, not locked: a log hint)
         self.rules_version: dict[str, int] = {e.spec.rule_id: e.spec.version for e in entries}
         used = {name for e in entries for name in e.rule.lists}
         self.lists_version: dict[str, int] = {n: v for n, v in lists.versions().items() if n in used}
@@ -99,8 +100,9 @@ class RuleSet:
         """Every rule checked against the snapshot's lists; a RuleError naming the rule_id if one is refused."""
         kinds = lists.kinds()
         compiled: list[tuple[RuleSpec, CompiledRule]] = []
+        seen: set[str] = set()
         for spec in specs:
-            if spec.rule_id in (s.rule_id for s, _ in compiled):
+            if spec.rule_id in seen:
                 raise RuleError(0, 1, 1, f"rule {spec.rule_id!r} appears twice in the set", spec.rule_id)
             if spec.mode not in ("live", "test"):
                 raise RuleError(0, 1, 1, f"rule {spec.rule_id!r}: mode is live or test, not {spec.mode!r}",
@@ -110,6 +112,7 @@ class RuleSet:
             except RuleError as error:
                 raise error.for_rule(spec.rule_id) from None
             compiled.append((spec, rule))
+            seen.add(spec.rule_id)
         probes = {rule: tuple((n.list_name, n.operand.name) for n in in_lists(rule.condition)) for _, rule in compiled}
         layout = Layout({a for _, rule in compiled for a in rule.attributes}, [p for ps in probes.values() for p in ps])
         entries = [_Entry(spec, rule, online.compile_condition(rule.condition, layout)[0], probes[rule])
@@ -133,7 +136,7 @@ class RuleSet:
                 if test(vals):
                     hits.append(entry)
             except Exception:
-                log.exception("rule %r failed; counted as not matching", entry.spec.rule_id)
+                self._failed(entry.spec.rule_id)
         if not hits:
             return RuleSetResult(inputs.model_decision, None, [])
         return self._result(hits, vals, inputs.model_decision)
@@ -156,6 +159,12 @@ class RuleSet:
         if decider is None:
             return RuleSetResult(model_decision, None, matches)
         return RuleSetResult(decider.rule.action, decider.spec.rule_id, matches)
+
+    def _failed(self, rule_id: str) -> None:
+        """Log a failing rule with its traceback the 1st, 10th, 100th... time: a broken rule must not flood the log."""
+        count = self.failures[rule_id] = self.failures.get(rule_id, 0) + 1
+        if str(count).rstrip("0") == "1":  # 1, 10, 100, ...
+            log.exception("rule %r failed (%d times in this rule set); counted as not matching", rule_id, count)
 
     def _safe_first_match(self, name: str, value: Any, at_us: int) -> Any:
         try:

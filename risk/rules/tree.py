@@ -142,3 +142,8 @@ def in_lists(node: Value | Condition) -> list[InList]:
     for child in children(node):
         found += in_lists(child)
     return found
+
+
+def depth(node: Value | Condition) -> int:
+    """Levels of nesting of a tree (a leaf is 1)."""
+    return 1 + max((depth(child) for child in children(node)), default=0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from risk.rules import RuleError, compile_rule
 
@@ -55,6 +57,7 @@ def test_issue_examples_resolve_aliases_to_canonical_names():
     ("review amount > 1", 7, "unexpected 'amount': expected 'if'"),
     ("review if amount >> 1", 18, "unexpected '>'"),
     ("review if amount > 1 $", 21, "unexpected character '$'"),
+    ("review if Amount > 1", 10, "unexpected character 'A': actions, keywords and attribute names are lower case"),
     ("review if (amount > 1", 21, "the rule ends too early: expected ')'"),
     ("review if card_country < 'US'", 23, "'<' does not apply to strings"),
     ("review if amount contains 'x'", 10, "'contains' looks for text in a string"),
@@ -84,3 +87,39 @@ def test_rule_error_is_an_invalid_input_with_status_422():
     with pytest.raises(RuleError) as caught:
         compile_rule("review if nope", LISTS)
     assert caught.value.status == 422 and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text", [
+    "review if " + "not " * 70 + "amount > 1",
+    "review if " + "(" * 2000 + "amount > 1" + ")" * 2000,
+    "review if " + "(amount > 1 and " * 70 + "amount > 2" + ")" * 70,
+])
+def test_deeply_nested_rules_are_refused_not_crashed(text):
+    with pytest.raises(RuleError, match="nested too deeply"):
+        compile_rule(text, LISTS)
+
+
+def test_redundant_parentheses_add_no_depth():
+    assert compile_rule("review if " + "(" * 70 + "amount > 1" + ")" * 70, LISTS).attributes == {"amount"}
+
+
+def test_overlong_rules_are_refused():
+    with pytest.raises(RuleError, match="at most 10,000 characters"):
+        compile_rule("review if " + " or ".join(["amount > 1"] * 1000), LISTS)
+
+
+FRAGMENTS = ["review", "decline", "if", "and", "or", "not", "in", "is", "missing", "contains", "(", ")", ",", "@",
+             "@trusted_cards", "amount", "card_country", "created_at", "wallet", "prepaid_card",
+             "buyer_account_age_hours",
+             "==", "!=", "<", ">=", "+", "-", "*", "/", "1", "0", "2.5", "'US'", '"x"', "'2026-01-01T00:00:00Z'",
+             "true", "false", "\n", "'", "\\", "é", "1e309"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=14))
+def test_any_text_compiles_or_is_refused_with_a_rule_error(fragments):
+    text = " ".join(fragments)
+    try:
+        compile_rule(text, LISTS)
+    except RuleError as error:
+        assert 0 <= error.position <= len(text) and error.line >= 1 and error.column >= 1

@@ -75,3 +75,10 @@ def test_kinds_versions_and_first_match():
 def test_items_that_cannot_be_of_their_kind_are_refused(kind, value):
     with pytest.raises(ValueError, match="list 'l'"):
         snapshot(kind, ListItem(value))
+
+
+def test_list_names_are_what_rules_can_reference_and_unique():
+    with pytest.raises(ValueError, match="lower-case letters"):
+        snapshot("device", name="Bad-Name")
+    with pytest.raises(ValueError, match="twice"):
+        ListSnapshot([NamedList("a", "device", ()), NamedList("a", "ip", ())])

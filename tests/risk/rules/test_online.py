@@ -43,6 +43,9 @@ def test_issue_examples_on_the_contract_example_order():
     ("review if card_funding == 'prepaid'", True),                     # categorical feature: its field's text
     ("review if category not in ('toys', 'home')", True),
     ("review if amount in (1, 4999.0)", True),
+    ("review if not amount > 5000 and currency == 'EUR' or quantity == 1", True),  # ((not (a > x)) and c) or q
+    ("review if not amount > 4000 and currency == 'USD'", False),
+    ("review if not (amount > 4000 and currency == 'EUR')", True),
 ])
 def test_values_and_operators(text, expected):
     assert matches(text) is expected

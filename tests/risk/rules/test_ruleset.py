@@ -70,10 +70,15 @@ def test_a_refused_rule_names_its_rule_id():
     assert caught.value.rule_id == "typo" and caught.value.reason.startswith("rule 'typo': unknown attribute")
 
 
-def test_a_failing_rule_is_skipped_and_the_others_still_decide():
+def test_a_failing_rule_is_skipped_and_the_others_still_decide(caplog):
     rules = RuleSet.compile([DECLINE, REVIEW], LISTS)
     broken = rules.entries[0]
     object.__setattr__(broken, "test", lambda vals: 1 / 0)
     rules.tests[0] = broken.test
-    result = rules.evaluate(rule_inputs(features={"buyer_account_age_days": 0.5}))
-    assert (result.decision, result.decided_by) == ("review", "new")
+    for _ in range(12):
+        result = rules.evaluate(rule_inputs(features={"buyer_account_age_days": 0.5}))
+        assert (result.decision, result.decided_by) == ("review", "new")
+    assert rules.failures == {"big": 12}
+    assert [r.message for r in caplog.records] == [  # logged the 1st and the 10th time, not every time
+        "rule 'big' failed (1 times in this rule set); counted as not matching",
+        "rule 'big' failed (10 times in this rule set); counted as not matching"]
