@@ -101,7 +101,8 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         # the headers carry what the status needs, e.g. `Allow` with a 405
         headers = exc.headers
         if exc.status_code == 405:  # Starlette names only the first route of the path; a path may have several
-            headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+            allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+            headers = {**(exc.headers or {}), "Allow": allowed}
         return problem(exc.status_code, "http_error", str(exc.detail), problems, headers)
 
     @app.exception_handler(Exception)
