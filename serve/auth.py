@@ -6,6 +6,7 @@ One roles table (`PERMISSIONS`), one key parser (`key_from`) and one check
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Literal
@@ -19,7 +20,7 @@ from risk.errors import RiskError
 from serve.config import Role
 
 Action = Literal["score_orders", "send_outcomes", "read_decisions", "reload_model", "read_reviews", "decide_reviews",
-                 "read_webhooks"]
+                 "read_webhooks", "read_rules", "manage_rules", "approve_rules"]
 PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     "score_orders": frozenset({"checkout", "admin"}),
     "send_outcomes": frozenset({"checkout", "admin"}),
@@ -28,6 +29,9 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     "read_reviews": frozenset({"analyst", "admin"}),  # the queue, an order's detail and linked orders, the overview
     "decide_reviews": frozenset({"analyst", "admin"}),  # claim, release, decide, bulk decide, label an order
     "read_webhooks": frozenset({"analyst", "admin"}),  # the outbox's delivery state
+    "read_rules": frozenset({"analyst", "admin"}),  # rules, lists, their history, backtests
+    "manage_rules": frozenset({"analyst", "admin"}),  # create, edit, disable, restore, test mode; lists
+    "approve_rules": frozenset({"admin"}),  # a second person's approval of a decline rule
 }
 
 KEY_HEADER = "x-api-key"
@@ -55,8 +59,9 @@ def key_from(api_key: str | None, authorization: str | None) -> str | None:
 class KeyRing:
     """Maps API keys to roles; compares in constant time so keys cannot be guessed byte by byte."""
 
-    def __init__(self, keys: Mapping[str, Role]) -> None:
+    def __init__(self, keys: Mapping[str, Role], names: Mapping[str, str] | None = None) -> None:
         self.keys = dict(keys)
+        self.names = dict(names or {})
 
     def role_of(self, key: str | None) -> Role | None:
         if not key:
@@ -65,6 +70,13 @@ class KeyRing:
             if hmac.compare_digest(known.encode(), key.encode()):
                 return role
         return None
+
+    def name_of(self, key: str) -> str:
+        """Who a (valid) key stands for in audit trails: its configured name, else its role and a hash prefix."""
+        for known, name in self.names.items():
+            if hmac.compare_digest(known.encode(), key.encode()):
+                return name
+        return f"{self.role_of(key)}:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
     def allows(self, action: Action, key: str | None) -> bool:
         """Whether `key` may do `action` (the fast path's question: no error built when it may not)."""

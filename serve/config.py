@@ -67,6 +67,15 @@ class Settings(RegistrySettings):
     ui_secret: str | None = Field(default=None, min_length=32, repr=False)
     ui_secure_cookies: bool = False
     ui_session_hours: float = Field(default=8.0, gt=0)
+    # names of API keys (key -> person or system), the author recorded for rule and list changes made with the
+    # key; a key without a name is recorded as "<role>:<first 8 hex of its sha256>" (never the key itself)
+    api_key_names: dict[str, str] = Field(default_factory=dict)
+    rules_require_approval: bool = False  # a new or edited acting decline rule waits for a second admin's approval
+    rules_poll_interval_s: float = Field(default=0.25, gt=0, le=1.0)  # how often each process checks for rule changes
+    # confirmed fraud (analyst or processor) adds the order's card / device to these block lists ({} = off),
+    # e.g. RISK_AUTO_BLOCK_LISTS='{"card_fingerprint": "blocked_cards", "device": "blocked_devices"}'
+    auto_block_lists: dict[Literal["card_fingerprint", "device"], str] = Field(default_factory=dict)
+    backtest_data_dir: Path | None = None  # data sets POST /v1/rules/backtest may read (sub-directories of it only)
 
     @field_validator("api_keys")
     @classmethod

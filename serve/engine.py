@@ -32,6 +32,8 @@ from risk.errors import Conflict
 from serve.decision_log import DecisionLog, StoredDecision
 from serve.decision_log.schema import entity_values
 from serve.reviews.opening import ReviewOpener
+from serve.rules_store.apply import apply_rules
+from serve.rules_store.live import NO_RULES, ActiveRules
 
 log = logging.getLogger("risk.serve")
 
@@ -73,6 +75,7 @@ class ScoringEngine:
         self.decisions = decisions
         self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
         self._reload_lock = threading.Lock()
+        self.rules: ActiveRules = NO_RULES  # swapped whole by use_rules: a request reads it once
         # state and log in this process and on local disk: scoring never waits on a network peer
         self.in_process = state.in_process and decisions.in_process
 
@@ -84,6 +87,10 @@ class ScoringEngine:
         """Swap the model; requests in flight finish with the one they started with."""
         with self._reload_lock:
             self.scorer = self.scorer.with_model(bundle)  # prepared before the swap: no request waits for it
+
+    def use_rules(self, active: ActiveRules) -> None:
+        """Swap the analyst rules (built off the request path); requests in flight keep the set they read."""
+        self.rules = active
 
     def score(self, order: Order) -> Scored:
         """The order's decision, logged before it is returned (or the stored one, for an order_id seen before)."""
@@ -97,12 +104,16 @@ class ScoringEngine:
         features, writes, degraded = self._features(order)
         row = np.asarray(features, dtype=np.float64)  # the models round it to the float32 they were trained on
         decision = scorer.decide(order.order_id, row, degraded=degraded, order=order)
+        active = self.rules  # one rule set for the whole request
+        if not active.empty:
+            apply_rules(active.rules, decision, order, features, to_us(order.created_at))
         decision.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         decision_json = decision.model_dump_json()
         review, events = self.review_opener.open(order, decision, datetime.now(UTC))  # on the final decision
         kept = self.decisions.record(
             order.order_id, fingerprint, order.created_at, order_json, features, decision_json,
             scorer.version, scorer.shadow_scores(row), entities=entity_values(order), review=review, events=events,
+            rules_epoch=active.epoch,
         )
         if not kept.inserted:  # another request logged this order_id first: answer as a replay
             return self._replay(kept, fingerprint)

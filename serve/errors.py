@@ -59,9 +59,12 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def problem(status: int, error: str, message: str, problems: list[dict[str, str]] | None = None,
-            headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """An error answer (a Starlette response, so also an ASGI app the fast path can call)."""
-    body: dict[str, Any] = {"error": error, "message": message}
+            headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None) -> JSONResponse:
+    """An error answer (a Starlette response, so also an ASGI app the fast path can call).
+
+    `extra`: more fields an error carries (a refused rule's position, line and column).
+    """
+    body: dict[str, Any] = {"error": error, "message": message, **(extra or {})}
     if problems is not None:
         body["problems"] = problems
     return JSONResponse(body, status_code=status, headers=headers)
@@ -73,8 +76,11 @@ def risk_problem(exc: RiskError, metrics: Metrics) -> JSONResponse:
     A 422 carries `problems` like every other 422 (its documented body, MalformedRequest).
     """
     metrics.count_error(exc.status)
-    problems = [{"field": WHOLE_BODY, "reason": exc.message}] if exc.status == 422 else None
-    return problem(exc.status, type(exc).__name__, exc.message, problems)
+    extra = dict(getattr(exc, "fields", None) or {})
+    problems = extra.pop("problems", None)  # an error naming its own fields (a refused rule's text) says which
+    if problems is None and exc.status == 422:
+        problems = [{"field": WHOLE_BODY, "reason": exc.message}]
+    return problem(exc.status, type(exc).__name__, exc.message, problems, extra=extra)
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
@@ -100,13 +106,35 @@ def install(app: FastAPI, metrics: Metrics) -> None:
             reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc.detail)
             problems = [{"field": WHOLE_BODY, "reason": reason}]
         # the headers carry what the status needs, e.g. `Allow` with a 405
-        return problem(exc.status_code, "http_error", str(exc.detail), problems, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names only the first route of the path; a path may have several
+            allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+            headers = {**(exc.headers or {}), "Allow": allowed}
+        return problem(exc.status_code, "http_error", str(exc.detail), problems, headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         metrics.count_error(500)
         return problem(500, "internal_error", "unexpected error; it was logged")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the app answers at the request's path (routers included, at any depth)."""
+    matched: list[tuple[str, set[str]]] = []
+    pending = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)  # FastAPI keeps an included router's routes there
+        if included is not None:
+            pending.extend(included.routes)
+            continue
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            matched.append((getattr(route, "path", ""), set(route_methods)))
+    # a path spelled out (/v1/reviews/decisions) is that resource, not a value of a template beside it
+    exact = [methods for path, methods in matched if "{" not in path]
+    return ", ".join(sorted(set().union(*(exact or [methods for _, methods in matched]))))
 
 
 def _request_problem(error: Mapping[str, Any]) -> dict[str, str]:

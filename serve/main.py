@@ -19,7 +19,10 @@ from serve.limits import BodyLimit
 from serve.metrics import Metrics
 from serve.reviews import ReviewService
 from serve.reviews.webhooks import WebhookSender
-from serve.routes import ops, orders, outcomes, reviews
+from serve.routes import lists, ops, orders, outcomes, reviews, rules
+from serve.rules_store.auto_block import AutoBlocker
+from serve.rules_store.live import RulesWatcher
+from serve.rules_store.service import RulesService, open_rules_store
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
 from serve.ui.app import mount_ui
@@ -34,12 +37,20 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
     review_service = review_service_for(engine, settings)
-    service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader, review_service)
+    service = ScoringService(engine, KeyRing(api_keys(settings), settings.api_key_names), metrics, reloader,
+                             review_service)
     webhooks = webhook_sender_for(engine, settings)
+    store = open_rules_store(settings)
+    watcher = RulesWatcher(store, engine.use_rules, interval_s=settings.rules_poll_interval_s)
+    watcher.refresh()  # the rules in effect from the first request on
+    if settings.auto_block_lists:
+        blocker = AutoBlocker(store, settings.auto_block_lists, engine.decisions.logged_order)
+        service.after_outcomes = lambda outcomes: blocker.on_outcomes(outcomes) and watcher.refresh()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots")]
+        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots"),
+                threading.Thread(target=watcher.watch, daemon=True, name="rules-watch")]
         if settings.registry is not None and settings.model_dir is None:
             jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
         if webhooks is not None:
@@ -52,9 +63,11 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         snapshotter.stop.set()
         if webhooks is not None:
             webhooks.close()
+        watcher.stop.set()
         snapshotter.save()
         engine.decisions.close()
         engine.state.close()
+        store.db.close()
 
     app = FastAPI(
         title="risk-engine",
@@ -65,8 +78,10 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         redoc_url=None,
     )
     app.state.service = service  # read by serve.deps.get_service only
+    app.state.rules = RulesService(store, watcher, settings.backtest_data_dir,  # serve.deps.get_rules
+                                   lambda: engine.scorer.bundle)
     errors.install(app, metrics)
-    for router in (orders.router, outcomes.router, reviews.router, ops.router):
+    for router in (orders.router, outcomes.router, reviews.router, rules.router, lists.router, ops.router):
         app.include_router(router)
     install_docs(app)
     mount_ui(app, settings, service)

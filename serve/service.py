@@ -7,6 +7,8 @@ method, returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel
 
 from risk.contract import Decision, Order, Outcome
@@ -50,6 +52,7 @@ class ScoringService:
         self.metrics = metrics
         self.reloader = reloader
         self.reviews = reviews or ReviewService(engine)  # the review queue (serve/reviews), for routes and pages
+        self.after_outcomes: Callable[[list[Outcome]], object] | None = None  # e.g. auto-block (serve.main)
 
     @property
     def in_process(self) -> bool:
@@ -64,7 +67,10 @@ class ScoringService:
 
     def record_outcomes(self, outcomes: list[Outcome]) -> int:
         """Store outcomes durably and feed them to the features; how many were new."""
-        return self.engine.record_outcomes(outcomes)
+        stored = self.engine.record_outcomes(outcomes)
+        if self.after_outcomes is not None:
+            self.after_outcomes(outcomes)
+        return stored
 
     def decision(self, order_id: str) -> Decision:
         """The decision logged for an order; NotFound if it was never scored."""

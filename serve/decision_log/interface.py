@@ -57,6 +57,10 @@ class DecisionLog(ABC):
     def get(self, order_id: str) -> StoredDecision | None:
         """The stored decision of `order_id`, or None if it was never recorded."""
 
+    @abstractmethod
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        """The contract order logged with `order_id`'s decision, None if it was never scored."""
+
     def record(
         self,
         order_id: str,
@@ -71,6 +75,7 @@ class DecisionLog(ABC):
         entities: tuple[str | None, ...] | None = None,
         review: ReviewRow | None = None,
         events: Sequence[EventRow] = (),
+        rules_epoch: int | None = None,
     ) -> StoredDecision:
         """Store the decision unless `order_id` is already stored; return the stored row.
 
@@ -82,12 +87,13 @@ class DecisionLog(ABC):
         `review` and `events` (the review it opens, the webhook events that says) are
         stored in the same transaction, and only if this call stored the decision: a
         decision is never logged without its review, even on kill -9.
+        `rules_epoch` names the rules and lists evaluated (the rules store's change counter).
         """
         if created_at.tzinfo is None or created_at.utcoffset() is None:
             raise InvalidInput(f"created_at of order {order_id!r} has no timezone")
         if entities is None:
             entities = entity_values(json.loads(order) if isinstance(order, str) else order)
-        row = DecisionRow(
+        row = DecisionRow(  # type: ignore[call-arg]
             order_id,
             body_hash,
             in_utc(created_at),
@@ -97,7 +103,8 @@ class DecisionLog(ABC):
             None if features is None else json.dumps(features),
             decision if isinstance(decision, str) else to_json(decision),
             None if shadow is None else to_json(shadow),
-            *entities,  # in schema.ENTITIES order, as the row declares them
+            *entities,  # type: ignore[arg-type]  # schema.ENTITIES order, as the row declares them; then the epoch
+            rules_epoch,
         )
         return self._insert_decision(row, review, events)
 

@@ -136,6 +136,10 @@ class PostgresDecisionLog(DecisionLog):
 
         return self._run(what, transaction)
 
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        row = self._run("logged_order", lambda c: c.execute(self._sql.get_order, [order_id]).fetchone())
+        return None if row is None else row[1]
+
     def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
                          events: Sequence[EventRow]) -> StoredDecision:
         def insert(conn: Any) -> Any:

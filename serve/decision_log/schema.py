@@ -50,6 +50,8 @@ class DecisionRow(NamedTuple):
     buyer_id: str | None = None
     seller_id: str | None = None
     address_hash: str | None = None
+    # the rules store's change counter whose rules and lists were evaluated (serve/rules_store); None: none
+    rules_epoch: int | None = None
 
 
 class OutcomeRow(NamedTuple):
@@ -219,12 +221,14 @@ def _column(name: str, hint: Any) -> Column:
         return Column(name, "float", nullable)
     if hint is str:
         return Column(name, "text", nullable)
+    if hint is int:
+        return Column(name, "int", nullable)
     raise TypeError(f"column {name}: no column kind for {hint!r}")
 
 
 DECISIONS = Table("decisions", DecisionRow, unique=("order_id",), primary_key=True,
                   indexes=tuple((entity.column, "created_at") for entity in ENTITIES),
-                  added=tuple(entity.column for entity in ENTITIES))
+                  added=(*(entity.column for entity in ENTITIES), "rules_epoch"))
 OUTCOMES = Table("outcomes", OutcomeRow, unique=("order_id", "kind", "reported_at"), primary_key=False)
 REVIEWS = Table("reviews", ReviewRow, unique=("order_id",), primary_key=True,
                 indexes=(("status", "due_at"), ("status", "amount"), ("status", "fraud_score"), ("seller_id",),

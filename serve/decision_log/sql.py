@@ -94,6 +94,24 @@ def create_indexes(table: Table, prefix: str = "") -> tuple[str, ...]:
                  f"ON {table_name(table, prefix)} ({', '.join(table.check(columns))})" for columns in table.indexes)
 
 
+def missing_columns(table: Table, dialect: Dialect, existing: set[str], prefix: str = "") -> list[str]:
+    """ALTER TABLE statements adding the declared columns a stored table lacks (a store written by an older version).
+
+    Only nullable columns can be added so (the rows already stored have no value); a
+    missing NOT NULL column is an error naming it. The rules store uses it for its tables;
+    the decision log's tables name theirs in `added` (migrations.py, with backfills).
+    """
+    statements = []
+    for column in table.columns:
+        if column.name in existing:
+            continue
+        if not column.nullable:
+            raise ValueError(f"stored table {prefix}{table.name} lacks NOT NULL column {column.name}: migrate it")
+        statements.append(f"ALTER TABLE {table_name(table, prefix)} ADD COLUMN {column.name} "
+                          f"{dialect.types[column.kind]}")
+    return statements
+
+
 def insert(table: Table, dialect: Dialect, prefix: str = "") -> str:
     """Insert one row (parameters in declaration order) unless its unique key is stored already."""
     parameters = ", ".join(dialect.placeholder + dialect.casts.get(c.kind, "") for c in table.columns)
@@ -125,6 +143,7 @@ class Statements:
     insert_decision: str
     insert_outcome: str  # one row; SQLite runs it with executemany
     get_decision: str  # STORED_DECISION of one order_id
+    get_order: str  # LOGGED_ORDER of one order_id
     count_decisions: str
     orders_since: str  # LOGGED_ORDER recorded after a moment, by (created_at, order_id)
     outcomes_since: str  # LOGGED_OUTCOME recorded after a moment, by (reported_at, order_id, kind)
@@ -138,6 +157,7 @@ def statements(dialect: Dialect, prefix: str = "") -> Statements:
         insert_decision=insert(DECISIONS, dialect, prefix),
         insert_outcome=insert(OUTCOMES, dialect, prefix),
         get_decision=select(DECISIONS, STORED_DECISION, prefix, where=f"order_id = {p}"),
+        get_order=select(DECISIONS, LOGGED_ORDER, prefix, where=f"order_id = {p}"),
         count_decisions=f"SELECT count(*) FROM {table_name(DECISIONS, prefix)}",
         orders_since=select(DECISIONS, LOGGED_ORDER, prefix, where=f"recorded_at > {p}",
                             order_by="created_at, order_id"),

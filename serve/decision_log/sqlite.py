@@ -152,6 +152,10 @@ class SQLiteDecisionLog(DecisionLog):
 
         return self._run(what, transaction)
 
+    def logged_order(self, order_id: str) -> dict[str, Any] | None:
+        row = self._run("logged_order", lambda c: c.execute(_SQL.get_order, (order_id,)).fetchone())
+        return None if row is None else json.loads(row[1])
+
     def _insert_decision(self, row: DecisionRow, review: ReviewRow | None,
                          events: Sequence[EventRow]) -> StoredDecision:
         values = SQLITE.values(DECISIONS, row)

@@ -195,6 +195,8 @@ def test_openapi_declares_the_api_key_schemes_and_the_routes_needing_a_key_use_t
     api = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
            if path.startswith("/v1/")}
     assert secured == api  # every API route needs a key; health, readiness and metrics do not
+    rules = {op for op in secured if op.split()[1].startswith(("/v1/rules", "/v1/lists"))}
+    assert "POST /v1/rules" in rules and "POST /v1/lists/{name}/items" in rules
 
 
 def test_metrics_are_declared_as_the_text_they_are(client):

@@ -28,7 +28,14 @@ def test_admin_may_do_everything_and_each_other_role_its_own_part():
     assert [action for action, roles in PERMISSIONS.items() if "checkout" in roles] == ["score_orders",
                                                                                       "send_outcomes"]
     assert [action for action, roles in PERMISSIONS.items() if "analyst" in roles] == [
-        "read_decisions", "read_reviews", "decide_reviews", "read_webhooks"]
+        "read_decisions", "read_reviews", "decide_reviews", "read_webhooks", "read_rules", "manage_rules"]
+
+
+def test_a_key_is_named_in_audit_trails_by_its_configured_name_else_role_and_hash_never_itself():
+    ring = KeyRing({"analyst-key-1": "analyst", "analyst-key-2": "analyst"}, names={"analyst-key-1": "ann"})
+
+    assert ring.name_of("analyst-key-1") == "ann"
+    assert ring.name_of("analyst-key-2").startswith("analyst:") and "key-2" not in ring.name_of("analyst-key-2")
 
 
 def test_an_unknown_key_is_unauthorized_and_a_wrong_role_forbidden():

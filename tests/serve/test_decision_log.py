@@ -348,3 +348,35 @@ def _same(got: object, want: object) -> bool:
         return got == want
     return bool(got == want) and not pd.isna(got)
 
+
+
+def _rules_epochs(log: DecisionLog) -> dict[str, int | None]:
+    statement = f"SELECT order_id, rules_epoch FROM {_decisions_table(log)}"
+    rows = log._run("test", lambda c: c.execute(statement).fetchall())
+    return dict(rows)
+
+
+def _decisions_table(log: DecisionLog) -> str:
+    return f'"{getattr(log, "table_prefix", "")}decisions"'
+
+
+def test_a_log_written_before_the_rules_epoch_column_gains_it_when_opened(make_log: MakeLog) -> None:
+    old = make_log()
+    _record(old, _order("ord_old"))
+    old._run("drop", lambda c: c.execute(f"ALTER TABLE {_decisions_table(old)} DROP COLUMN rules_epoch"))
+    old.close()
+
+    log = make_log()
+    _record(log, _order("ord_new"), rules_epoch=7)
+
+    assert _rules_epochs(log) == {"ord_old": None, "ord_new": 7}
+    assert log.get("ord_old") is not None
+
+
+def test_the_logged_order_of_a_decision_is_found_by_its_order_id(make_log: MakeLog) -> None:
+    log = make_log()
+    order = _order("ord_1")
+    _record(log, order)
+
+    assert log.logged_order("ord_1") == order
+    assert log.logged_order("ord_2") is None

@@ -10,7 +10,16 @@ from typing import NamedTuple
 import pytest
 
 from serve.decision_log.schema import DECISIONS, OUTCOMES, TABLES, DecisionRow, JsonText, Table
-from serve.decision_log.sql import POSTGRES, SQLITE, create_table, insert, insert_arrays, select, statements
+from serve.decision_log.sql import (
+    POSTGRES,
+    SQLITE,
+    create_table,
+    insert,
+    insert_arrays,
+    missing_columns,
+    select,
+    statements,
+)
 
 DIALECTS = [SQLITE, POSTGRES]
 
@@ -75,8 +84,8 @@ def test_the_dialects_differ_only_in_types_placeholders_and_casts() -> None:
     assert "features_json TEXT,\n" in sqlite_create and "features_json TEXT,\n" in postgres_create
     assert "PRIMARY KEY (order_id)" in sqlite_create and "PRIMARY KEY (order_id)" in postgres_create
     assert "UNIQUE (order_id, kind, reported_at)" in create_table(OUTCOMES, POSTGRES)
-    assert "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" in insert(DECISIONS, SQLITE)
-    assert ("VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, %s)"
+    assert "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" in insert(DECISIONS, SQLITE)
+    assert ("VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, %s, %s)"
             in insert(DECISIONS, POSTGRES))
     assert insert(DECISIONS, SQLITE).endswith("ON CONFLICT (order_id) DO NOTHING")
 
@@ -142,3 +151,17 @@ def test_a_moment_utc_cannot_hold_is_clamped_to_the_calendars_end() -> None:
     assert in_utc(first) == datetime.min.replace(tzinfo=UTC) and in_utc(last) == datetime.max.replace(tzinfo=UTC)
     assert in_utc(datetime(2026, 11, 24, 11, 15, tzinfo=timezone(timedelta(hours=1)))) == datetime(
         2026, 11, 24, 10, 15, tzinfo=UTC)
+
+
+def test_a_nullable_column_missing_from_a_stored_table_is_added_by_an_alter_statement() -> None:
+    stored = set(DecisionRow._fields) - {"rules_epoch"}
+
+    assert missing_columns(DECISIONS, SQLITE, stored) == ['ALTER TABLE "decisions" ADD COLUMN rules_epoch INTEGER']
+    assert missing_columns(DECISIONS, POSTGRES, stored, "risk_") == [
+        'ALTER TABLE "risk_decisions" ADD COLUMN rules_epoch BIGINT']
+    assert missing_columns(DECISIONS, SQLITE, set(DecisionRow._fields)) == []
+
+
+def test_a_missing_not_null_column_cannot_be_added_and_is_named() -> None:
+    with pytest.raises(ValueError, match="lacks NOT NULL column body_hash"):
+        missing_columns(DECISIONS, SQLITE, {"order_id"})

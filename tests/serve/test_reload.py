@@ -42,7 +42,7 @@ def _break_policy(model: Path) -> None:
     """Edit the policy by hand so the model declines most orders: it loads, but the canary's rates moved."""
     path = model / "metadata.json"
     metadata = json.loads(path.read_text())
-    metadata["policy"]["decline_fraud"] = 0.001
+    metadata["policy"]["decline_fraud"] = 0.0  # every order declined
     path.write_text(json.dumps(metadata))
 
 
