@@ -16,7 +16,7 @@ scoring computes (only the writes: ids, times, amounts and entity keys).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,8 +49,8 @@ class History:
     @classmethod
     def from_frames(cls, orders: pd.DataFrame, outcomes: pd.DataFrame | None) -> History:
         """From the contract's tables as `risk.datasets` reads them."""
-        entities = {column: _strings(orders[column]) if column in orders else [None] * len(orders)
-                    for column in _ENTITY_COLUMNS}
+        unknown: list[str | None] = [None] * len(orders)
+        entities = {column: _strings(orders[column]) if column in orders else unknown for column in _ENTITY_COLUMNS}
         history = cls(orders["order_id"].tolist(), to_us(orders["created_at"]).tolist(),
                       [int(a) for a in orders["amount"].tolist()], entities)
         if outcomes is not None and len(outcomes):
@@ -106,7 +106,7 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
     loaded = Loaded()
     pending: list[Writes] = []
     many = getattr(state, "apply_many", None)
-    total, done = len(history.order_ids) + len(history.outcome_ids), 0
+    total = len(history.order_ids) + len(history.outcome_ids)
     entity_lists = [(column, history.entities[column]) for column in _ENTITY_COLUMNS]
 
     def flush() -> None:
@@ -120,7 +120,7 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
                 loaded.outcomes += 1
         pending.clear()
 
-    for is_order, row in history.events():
+    for done, (is_order, row) in enumerate(history.events(), start=1):
         if is_order:
             order_id, t = history.order_ids[row], history.created_us[row]
             keys = entity_keys({column: values[row] for column, values in entity_lists})
@@ -130,14 +130,15 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
         else:
             order_id = history.outcome_ids[row]
             record = records.get(order_id)
-            if record is not None and newest - record.created_us > ORDER_RETENTION_US:
+            if record is None:  # an order from before this history (a replay of part of a log): the state's
+                record = state.order(order_id)
+            elif newest - record.created_us > ORDER_RETENTION_US:
                 record = None  # what the state's `order` answers past retention
             writes = outcome_writes_of(record, order_id, history.kinds[row], history.reported_us[row])
         if writes is not None:
             pending.append(writes)
             if len(pending) >= batch:
                 flush()
-        done += 1
         if on_progress is not None and done % 100_000 == 0:
             on_progress(done, total)
     flush()

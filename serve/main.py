@@ -18,6 +18,7 @@ from serve.metrics import Metrics
 from serve.routes import ops, orders, outcomes
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
+from serve.state_repair import StateRepair
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -27,6 +28,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     metrics.set_model(engine.model_version)
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
+    repair = StateRepair(engine, settings.repair_interval_s)
     service = ScoringService(engine, KeyRing(api_keys(settings)), metrics, reloader)
 
     @asynccontextmanager
@@ -34,10 +36,13 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots")]
         if settings.registry is not None and settings.model_dir is None:
             jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
+        if not engine.state.in_process:  # a shared state can be unreachable for a while, or lose its data
+            jobs.append(threading.Thread(target=repair.watch, daemon=True, name="state-repair"))
         for job in jobs:
             job.start()
         yield
         reloader.stop.set()
+        repair.stop.set()
         snapshotter.stop.set()
         snapshotter.save()
         engine.decisions.close()
@@ -57,3 +62,17 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process: settings from RISK_* variables, its own engine, connections and jobs.
+
+    uvicorn calls it in each worker it starts (`risk serve --workers N` sets the variables
+    from its flags first); `uvicorn --factory serve.main:app_from_environment` runs it too.
+    """
+    from serve import logs
+    from serve.config import load_settings
+
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    return create_app(settings)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
@@ -41,7 +42,7 @@ def open_state(settings: Settings) -> FeatureState:
     if settings.redis_url:
         from features.state.redis_state import RedisState
 
-        return RedisState(url=settings.redis_url, timeout_s=settings.state_timeout_s)
+        return RedisState(url=settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.state_timeout_s)
     snapshot = settings.snapshot_path
     if snapshot.exists():
         log.info("restoring feature state from %s", snapshot)
@@ -57,18 +58,33 @@ def build_engine(settings: Settings) -> ScoringEngine:
     bundle = load_bundle(model_path(settings))
     shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    decisions = open_decision_log(settings.database_url, settings.sqlite_path)
+    decisions = open_decision_log(settings.database_url, settings.sqlite_path,
+                                  table_prefix=settings.database_table_prefix)
     engine = ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
     if engine.state.persists_by_snapshot:
         catch_up_from_log(engine, settings.snapshot_path)
     return engine
 
 
-def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
+class Versioned(Protocol):
+    @property
+    def model_version(self) -> str: ...
+
+
+def served_version(settings: Settings) -> str:
+    """The version of the model `settings` serve, read off its metadata (without loading the model)."""
+    from models.registry import read_metadata
+
+    return str(read_metadata(model_path(settings))["version"])
+
+
+def startup_lines(settings: Settings, engine: Versioned) -> list[str]:
     """What a starting service serves: the model (version, path) and its backends, URLs without credentials."""
     source = f" (registry {settings.registry}: the promoted model, reloaded on promote)" if (
         settings.model_dir is None and settings.registry is not None) else ""
     lines = [f"model: {engine.model_version} from {model_path(settings)}{source}"]
+    if settings.workers > 1:
+        lines.append(f"workers: {settings.workers} processes sharing the feature state and the decision log")
     if settings.shadow_model_dir is not None:
         lines.append(f"shadow model: {settings.shadow_model_dir} (scored and logged, never answering)")
     lines.append("feature state: " + (f"Redis at {redacted_url(settings.redis_url)}" if settings.redis_url
@@ -103,27 +119,48 @@ def api_keys(settings: Settings) -> dict[str, Role]:
 
 
 class Reloader:
-    """Loads a newly promoted model in the background; a broken one is logged and the old one kept."""
+    """Loads a newly promoted model in the background; a broken one is logged and the old one kept.
+
+    Every replica runs one, polling the registry every `reload_interval_s` (a read of the
+    promoted version; the model is loaded only when it changed), so a promotion reaches
+    every process within about that long. `check`, when given, vets a loaded bundle
+    before it serves (raise to refuse it): the hook for a canary check on reload.
+    """
 
     def __init__(self, engine: ScoringEngine, settings: Settings,
-                 on_change: Callable[[str], None] | None = None) -> None:
-        self.engine, self.settings, self.on_change = engine, settings, on_change
+                 on_change: Callable[[str], None] | None = None,
+                 check: Callable[[ModelBundle], None] | None = None) -> None:
+        self.engine, self.settings, self.on_change, self.check = engine, settings, on_change, check
+        self.refused: str | None = None  # a promoted version that failed to load or was refused by `check`
         self.stop = threading.Event()
 
     def reload_now(self) -> str:
         path = model_path(self.settings)
         bundle: ModelBundle = load_bundle(path)
         if bundle.version != self.engine.model_version:
+            if self.check is not None:
+                self.check(bundle)
             self.engine.reload(bundle)
             log.info("model %s loaded from %s", bundle.version, path)
             if self.on_change:
                 self.on_change(bundle.version)
         return self.engine.model_version
 
+    def poll(self) -> str:
+        """Reload if the registry promoted another version since; the version serving."""
+        version = served_version(self.settings)
+        if version not in (self.engine.model_version, self.refused):
+            try:
+                return self.reload_now()
+            except Exception:
+                self.refused = version  # tried once: not again every second, until another is promoted
+                raise
+        return self.engine.model_version
+
     def watch(self) -> None:
         while not self.stop.wait(self.settings.reload_interval_s):
             try:
-                self.reload_now()
+                self.poll()
             except Exception:
                 log.exception("model reload failed; keeping %s", self.engine.model_version)
 
