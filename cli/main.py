@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import demo, evaluate, export, features, models, score, serve, simulate, train
+from cli import demo, evaluate, export, features, models, score, serve, simulate, state, train
 from risk.errors import RiskError
 
-COMMANDS = (simulate, features, train, score, evaluate, models, serve, export, demo)
+COMMANDS = (simulate, features, train, score, evaluate, models, serve, state, export, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
