@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from features.loading import History, load_history  # noqa: E402
-from features.state import EmbeddedState  # noqa: E402
-from risk.datasets import ORDERS, OUTCOMES, normalise, read_orders, read_outcomes  # noqa: E402
-from training.simulator import simulate  # noqa: E402
+from features.loading import History, load_history
+from features.state import EmbeddedState
+from risk.datasets import ORDERS, OUTCOMES, normalise, read_orders, read_outcomes
+from training.simulator import simulate
 
 
 def main() -> None:
@@ -49,7 +49,8 @@ def main() -> None:
                      time.perf_counter() - started))
         started = time.perf_counter()
         state.snapshot(folder / "state.pkl")
-        rows.append((f"snapshot ({(folder / 'state.pkl').stat().st_size / 1e6:,.0f} MB)", time.perf_counter() - started))
+        size_mb = (folder / "state.pkl").stat().st_size / 1e6
+        rows.append((f"snapshot ({size_mb:,.0f} MB)", time.perf_counter() - started))
         if args.redis_url:
             rows.append(load_redis(args.redis_url, history))
     print(f"{'step':<55} {'seconds':>8} {'orders/s':>10}")

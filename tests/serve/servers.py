@@ -140,7 +140,7 @@ def postgres_prefix() -> Iterator[str]:
     prefix = f"test_{uuid.uuid4().hex[:12]}_"
     try:
         cleaner = PostgresDecisionLog(DATABASE_URL, table_prefix=prefix)
-    except Exception as exc:  # noqa: BLE001 - whatever the driver raises: not reachable
+    except Exception as exc:
         missing(f"PostgreSQL not reachable at {DATABASE_URL} ({exc.__class__.__name__})")
     yield prefix
     cleaner.drop_tables()
