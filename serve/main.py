@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,8 @@ from serve.routes import ops, orders, outcomes
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
 from serve.state_repair import StateRepair
+
+log = logging.getLogger("risk.serve")
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -40,6 +44,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
             jobs.append(threading.Thread(target=repair.watch, daemon=True, name="state-repair"))
         for job in jobs:
             job.start()
+        log.info("scoring process started", extra={"pid": os.getpid(), "model": engine.model_version})
         yield
         reloader.stop.set()
         repair.stop.set()

@@ -141,7 +141,7 @@ class Reloader:
             if self.check is not None:
                 self.check(bundle)
             self.engine.reload(bundle)
-            log.info("model %s loaded from %s", bundle.version, path)
+            log.info("model %s loaded from %s", bundle.version, path, extra={"pid": os.getpid()})
             if self.on_change:
                 self.on_change(bundle.version)
         return self.engine.model_version
