@@ -6,6 +6,8 @@ import gc
 import logging
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +53,8 @@ def open_state(settings: Settings) -> FeatureState:
 
 
 SNAPSHOT_MARGIN_S = 300.0  # replay a little before the snapshot's time: replaying is idempotent, missing is not
+# the follower starts after the service has run this long: a short-lived service (a test, a demo) needs none
+FOLLOWER_DELAY_S = 10.0
 FREEZE_EVERY_S = 1.0  # at 10 s, the objects in between still made full collections of 5-25 ms at 1000 req/s
 
 
@@ -166,27 +170,62 @@ class Reloader:
 
 
 class Snapshotter:
-    """Writes the embedded state to disk periodically (from a forked child) and at shutdown.
+    """Writes the embedded state to disk periodically and at shutdown.
 
-    It also moves the long-lived state out of the garbage collector's sight (gc.freeze):
-    a full collection walking millions of history objects paused scoring for ~1 s.
+    Periodic snapshots come from a follower process (`serve.snapshot_follower`, which
+    keeps its own copy of the state from the SQLite log) or, with RISK_SNAPSHOT_WRITER=fork
+    or a PostgreSQL log, from a forked child. It also moves the long-lived state out of
+    the garbage collector's sight (gc.freeze): a full collection walking millions of
+    history objects paused scoring for ~1 s.
     """
 
     def __init__(self, engine: ScoringEngine, settings: Settings) -> None:
         self.engine, self.path = engine, settings.snapshot_path
         self.interval = settings.snapshot_interval_s
+        log_path = getattr(engine.decisions, "path", None)  # an SQLite log's file
+        self.follow_log: Path | None = log_path if (
+            engine.state.persists_by_snapshot and settings.snapshot_writer == "follower" and log_path) else None
+        self.follower: subprocess.Popen[bytes] | None = None
+        self.follower_lock = threading.Lock()  # started by `watch`, stopped by `save`: never one after the other
         self.stop = threading.Event()
 
     def save(self) -> None:
+        """The final snapshot, at shutdown: the follower stops first, and the service's own state is written."""
+        with self.follower_lock:
+            if self.follower is not None:
+                self.follower.terminate()
+                self.follower.wait()
         if self.engine.state.persists_by_snapshot:
             self.engine.state.snapshot(self.path)
 
+    def start_follower(self) -> None:
+        with self.follower_lock:
+            if self.stop.is_set():
+                return
+            self.follower = self._spawn_follower()
+
+    def _spawn_follower(self) -> subprocess.Popen[bytes]:
+        assert self.follow_log is not None
+        root = str(Path(__file__).resolve().parents[1])  # this checkout's packages, wherever the service runs
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        return subprocess.Popen(
+            [sys.executable, "-m", "serve.snapshot_follower", "--log", str(self.follow_log),
+             "--snapshot", str(self.path), "--interval", str(self.interval)], env=env)
+
     def watch(self) -> None:
-        child, last_snapshot = None, time.monotonic()
+        child, started = None, time.monotonic()
+        last_snapshot = started
         while not self.stop.wait(FREEZE_EVERY_S):
             gc.collect(1)  # the young generations only: milliseconds
             gc.freeze()  # what survived is long-lived history: out of every later collection
-            if not self.engine.state.persists_by_snapshot or time.monotonic() - last_snapshot < self.interval:
+            if self.follow_log is not None and not self.stop.is_set() and (
+                    self.follower is None and time.monotonic() - started >= min(self.interval, FOLLOWER_DELAY_S)):
+                self.start_follower()
+            elif self.follower is not None and self.follower.poll() is not None and not self.stop.is_set():
+                log.warning("snapshot follower exited (code %s); starting another", self.follower.returncode)
+                self.start_follower()
+            if (self.follow_log is not None or not self.engine.state.persists_by_snapshot
+                    or time.monotonic() - last_snapshot < self.interval):
                 continue
             last_snapshot = time.monotonic()
             try:
