@@ -76,8 +76,9 @@ def app_from_environment() -> FastAPI:
     from its flags first); `uvicorn --factory serve.main:app_from_environment` runs it too.
     """
     from serve import logs
-    from serve.config import load_settings
+    from serve.config import check_workers, load_settings
 
     settings = load_settings()
+    check_workers(settings)  # RISK_WORKERS > 1 (set by `risk serve --workers`) needs the shared backends
     logs.configure(settings.log_level)
     return create_app(settings)
