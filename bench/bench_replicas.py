@@ -29,9 +29,6 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from bench_http import API_KEY, ROOT, Bodies, Run, Server, build_world, free_port, run_wrk, say, train_model
 
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from features.loading import History, load_history
 from features.state import EmbeddedState
