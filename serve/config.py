@@ -53,10 +53,10 @@ class Settings(RegistrySettings):
     # a snapshot is a forked child writing for seconds; its copy-on-write faults raised p99 at 1000 req/s
     # from 3 to 9-12 ms while it ran. Restart replays the decision log past the last snapshot either way.
     snapshot_interval_s: float = 300.0
-    # who writes those snapshots: "follower", a process of its own following the SQLite decision log (the
-    # service never forks; p99 measured in the README), or "fork", a forked child of the scoring process
-    # (also used when the log is PostgreSQL)
-    snapshot_writer: Literal["follower", "fork"] = "follower"
+    # who writes those snapshots: "fork", a forked child of the scoring process, or "follower", a process of
+    # its own following the SQLite decision log, so the service never forks (a PostgreSQL log: always fork).
+    # The default stays "fork" until the follower is shown to keep p99 lower (README: not shown yet)
+    snapshot_writer: Literal["follower", "fork"] = "fork"
     workers: int = Field(default=1, ge=1, le=64)  # scoring processes (uvicorn workers); > 1 needs Redis + PostgreSQL
     redis_prefix: str = "risk:"  # the feature state's keys start with it (several deployments may share a Redis)
     database_table_prefix: str = "risk_"  # the decision log's tables in PostgreSQL start with it

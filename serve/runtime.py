@@ -172,9 +172,9 @@ class Reloader:
 class Snapshotter:
     """Writes the embedded state to disk periodically and at shutdown.
 
-    Periodic snapshots come from a follower process (`serve.snapshot_follower`, which
-    keeps its own copy of the state from the SQLite log) or, with RISK_SNAPSHOT_WRITER=fork
-    or a PostgreSQL log, from a forked child. It also moves the long-lived state out of
+    Periodic snapshots come from a forked child or, with RISK_SNAPSHOT_WRITER=follower and
+    an SQLite log, from a follower process (`serve.snapshot_follower`, which keeps its own
+    copy of the state from the log, so the service never forks). It also moves the long-lived state out of
     the garbage collector's sight (gc.freeze): a full collection walking millions of
     history objects paused scoring for ~1 s.
     """

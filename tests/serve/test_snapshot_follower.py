@@ -53,7 +53,7 @@ def test_the_service_snapshots_through_the_follower_without_forking(model_dir, t
         raise AssertionError("the service forked")
 
     monkeypatch.setattr(os, "fork", no_fork)
-    with make_client(model_dir, tmp_path, snapshot_interval_s=1.0) as client:
+    with make_client(model_dir, tmp_path, snapshot_interval_s=1.0, snapshot_writer="follower") as client:
         for i in range(15):
             assert client.post("/v1/orders/score", json=card_order(f"s{i}", minute=i), headers=CHECKOUT
                                ).status_code == 200
