@@ -16,7 +16,6 @@ scoring computes (only the writes: ids, times, amounts and entity keys).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -32,7 +31,6 @@ from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import Order, Outcome
 
 BATCH = 2000  # writes per pipelined round trip to Redis
-FREEZE_EVERY = 100_000  # events between progress lines (and gc.freeze of an in-process state)
 _ENTITY_COLUMNS = tuple(ENTITY_COLUMNS.values())
 
 
@@ -141,11 +139,8 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
             pending.append(writes)
             if len(pending) >= batch:
                 flush()
-        if done % FREEZE_EVERY == 0:
-            if state.in_process:
-                gc.freeze()  # the history is long-lived: collections walking it again and again cost more than loading
-            if on_progress is not None:
-                on_progress(done, total)
+        if on_progress is not None and done % 100_000 == 0:
+            on_progress(done, total)
     flush()
     return loaded
 
