@@ -91,16 +91,19 @@ def train_model(orders, outcomes, directory: Path) -> None:
 
 
 def warm_state(orders, outcomes, snapshot: Path) -> None:
-    """Replay `orders` and the outcomes known by their end into an EmbeddedState, then snapshot it."""
-    from features.online import OnlineFeatures
-    from features.replay import replay
+    """Load `orders` and the outcomes known by their end into an EmbeddedState, then snapshot it.
+
+    `features.loading` writes the state online replay would (tests/features/test_loading.py), without
+    computing features: several times faster.
+    """
+    from features.loading import History, load_history
     from features.state import EmbeddedState
 
     until = orders["created_at"].iloc[-1]
     known = outcomes[outcomes["reported_at"] <= until].reset_index(drop=True)
     known = known[known["order_id"].isin(set(orders["order_id"]))].reset_index(drop=True)
     state = EmbeddedState()
-    replay(orders, known, OnlineFeatures(state))
+    load_history(History.from_frames(orders, known), state)
     state.snapshot(snapshot)
 
 

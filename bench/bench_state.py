@@ -52,6 +52,9 @@ class _TimedState(FeatureState):
     def order(self, order_id: str) -> OrderRecord | None:
         return self.inner.order(order_id)
 
+    def held(self, order_ids: Sequence[str]) -> set[str]:
+        return self.inner.held(order_ids)
+
 
 class _TimedOnline(OnlineFeatures):
     """Times each order from the start of `compute` to the end of its `apply` (replay's `on_order`)."""

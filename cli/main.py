@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import demo, evaluate, export, features, lists, models, rules, score, serve, simulate, train, users
+from cli import demo, evaluate, export, features, lists, models, rules, score, serve, simulate, state, train, users
 from risk.errors import RiskError
 
-COMMANDS = (simulate, features, train, score, evaluate, models, serve, export, rules, lists, users, demo)
+COMMANDS = (simulate, features, train, score, evaluate, models, serve, state, export, rules, lists, users, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

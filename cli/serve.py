@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--database-url", help="decision log, e.g. postgresql://user@host/db (default SQLite)")
     parser.add_argument("--data-dir", type=Path, help="where the SQLite log and state snapshots live")
     parser.add_argument("--shadow-model", type=Path, help="challenger model scored and logged, never answering")
+    parser.add_argument("--workers", type=int, help="scoring processes (uvicorn workers, each with its own engine); "
+                        "more than 1 needs --redis-url and a PostgreSQL --database-url, which they share")
     parser.add_argument("--log-level", default="info")
     parser.set_defaults(run=run)
 
@@ -42,17 +44,29 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from serve.config import load_settings
 
     return load_settings(model_dir=args.model, registry=args.registry, redis_url=args.redis_url,
-                         database_url=args.database_url, data_dir=args.data_dir, shadow_model_dir=args.shadow_model)
+                         database_url=args.database_url, data_dir=args.data_dir, shadow_model_dir=args.shadow_model,
+                         workers=args.workers, log_level=args.log_level)
+
+
+# the flags a worker process must see: it builds its settings from the environment alone
+_FLAG_VARIABLES = {"model": "MODEL_DIR", "registry": "REGISTRY", "redis_url": "REDIS_URL",
+                   "database_url": "DATABASE_URL", "data_dir": "DATA_DIR", "shadow_model": "SHADOW_MODEL_DIR",
+                   "workers": "WORKERS", "log_level": "LOG_LEVEL"}
 
 
 def run(args: argparse.Namespace) -> None:
     from serve import logs
+    from serve.config import check_workers
     from serve.main import create_app
     from serve.runtime import build_engine, startup_lines
 
     settings = settings_from(args)
+    check_workers(settings)
     listener = listen(args.host, args.port)  # before loading anything: a taken port fails at once
     logs.configure(args.log_level)
+    if settings.workers > 1:
+        run_workers(args, settings, listener)
+        return
     engine = build_engine(settings)
     app = create_app(settings, engine)
     url = url_of(listener)
@@ -60,6 +74,39 @@ def run(args: argparse.Namespace) -> None:
     for line in startup_lines(settings, engine):
         print(f"  {line}", flush=True)
     run_server(app, listener)
+
+
+def run_workers(args: argparse.Namespace, settings: Settings, listener: socket.socket) -> None:
+    """uvicorn's worker processes on `listener`, each building its own app from the environment.
+
+    The flags given become RISK_* variables (what the workers read), and API keys are
+    settled here, so a generated admin key is one key for every worker.
+    """
+    import json
+    import os
+    from types import SimpleNamespace
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from serve.runtime import api_keys, served_version, startup_lines
+
+    for name, variable in _FLAG_VARIABLES.items():
+        value = getattr(args, name)
+        if value is not None:
+            os.environ[f"RISK_{variable}"] = str(Path(value).resolve()) if isinstance(value, Path) else str(value)
+    if not settings.all_api_keys():
+        os.environ["RISK_API_KEYS"] = json.dumps(api_keys(settings))
+    url = url_of(listener)
+    print(f"risk serve: listening on {url} (API docs: {url}/docs)", flush=True)
+    for line in startup_lines(settings, SimpleNamespace(model_version=served_version(settings))):
+        print(f"  {line}", flush=True)
+    config = uvicorn.Config("serve.main:app_from_environment", factory=True, workers=settings.workers,
+                            log_level="warning", access_log=False)
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    finally:
+        listener.close()
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -136,11 +136,11 @@ class OnlineFeatures:
         for combine, pick, single in self.plan:
             picked = pick(values)  # itemgetter of one index gives the value itself, not a 1-tuple
             extend(combine(row, t_float, picked) if single else combine(row, t_float, *picked))
-        return features, self._writes(order, t, keys)
+        return features, self.writes_of(order.order_id, t, order.amount, keys)
 
     def writes_for(self, order: Order) -> Writes:
         """The writes that record an order, without computing its features (replaying a log)."""
-        return self._writes(order, to_us(order.created_at), entity_keys(row_from_order(order)))
+        return self.writes_of(order.order_id, to_us(order.created_at), order.amount, entity_keys(row_from_order(order)))
 
     def row_features_only(self, order: Order) -> list[float]:
         """The order's own-field features, for when the state cannot be read (degraded scoring)."""
@@ -187,9 +187,12 @@ class OnlineFeatures:
             values[slot] = gather(values)
         return values
 
-    def _writes(self, order: Order, t: int, keys: Mapping[str, str | None]) -> Writes:
+    def writes_of(self, order_id: str, t: int, amount: int, keys: Mapping[str, str | None]) -> Writes:
+        """The writes that record an order, from what they depend on: its id, time, amount and entity keys.
+
+        `risk state load` calls it straight from a data set's columns, skipping the Order model.
+        """
         writes = Writes()
-        amount = order.amount
         appends, seen, members = writes.appends, writes.seen, writes.members
         for entity, head in self.order_heads:
             key = keys[entity]
@@ -209,7 +212,7 @@ class OnlineFeatures:
             if key is not None and member is not None:
                 members.append((head + key, t, member))
         label_keys = tuple((e, keys[e]) for e in LABEL_ENTITIES if keys[e] is not None)
-        writes.orders.append((order.order_id, OrderRecord(t, label_keys)))  # type: ignore[arg-type]
+        writes.orders.append((order_id, OrderRecord(t, label_keys)))  # type: ignore[arg-type]
         return writes
 
     def outcome_writes(self, order_id: str, kind: str, reported_us: int) -> Writes | None:
@@ -218,17 +221,26 @@ class OnlineFeatures:
         Reads the order's record but changes nothing: the label's mark is part of the writes,
         so the state counts an outcome sent twice once, and one whose apply failed when re-sent.
         """
-        dim = 0 if kind in FRAUD_KINDS else 1 if kind in REGRET_KINDS else None
-        if dim is None:
+        if label_dim(kind) is None:
             return None
-        record = self.state.order(order_id)
-        if record is None or reported_us - record.created_us > ORDER_RETENTION_US:
-            return None
-        when = label_time_us(reported_us, record.created_us)
-        weights = (1, 0) if dim == 0 else (0, 1)
-        return Writes(appends=[(log_head(LABELS_LOG, entity) + key, when, weights) for entity, key in record.keys],
-                      seen=[(reported_head(LABELS[dim], entity) + key, when) for entity, key in record.keys],
-                      labels=[(order_id, dim)])  # counted once: the state skips writes of a marked label
+        return outcome_writes_of(self.state.order(order_id), order_id, kind, reported_us)
+
+
+def label_dim(kind: str) -> int | None:
+    """0 for a fraud outcome, 1 for a regret one, None for a kind that is no label."""
+    return 0 if kind in FRAUD_KINDS else 1 if kind in REGRET_KINDS else None
+
+
+def outcome_writes_of(record: OrderRecord | None, order_id: str, kind: str, reported_us: int) -> Writes | None:
+    """The writes of an outcome given its order's record (None: the order is unknown or past retention)."""
+    dim = label_dim(kind)
+    if dim is None or record is None or reported_us - record.created_us > ORDER_RETENTION_US:
+        return None
+    when = label_time_us(reported_us, record.created_us)
+    weights = (1, 0) if dim == 0 else (0, 1)
+    return Writes(appends=[(log_head(LABELS_LOG, entity) + key, when, weights) for entity, key in record.keys],
+                  seen=[(reported_head(LABELS[dim], entity) + key, when) for entity, key in record.keys],
+                  labels=[(order_id, dim)])  # counted once: the state skips writes of a marked label
 
 
 def _slot_layout() -> tuple[dict[Read, int], int, list[tuple[int, Gather]], list[tuple[Any, Gather, bool]]]:

@@ -47,10 +47,23 @@ class Settings(RegistrySettings):
     fallback_decision: Verdict = "review"
     state_timeout_s: float = 0.05
     max_body_bytes: int = 64 * 1024
-    reload_interval_s: float = 10.0  # how often the registry is checked for a newly promoted model
+    # how often the registry is checked for a newly promoted model (a file read; the model loads only when it
+    # changed): every replica polls, so all of them serve a promoted model within about this long
+    reload_interval_s: float = 1.0
     # a snapshot is a forked child writing for seconds; its copy-on-write faults raised p99 at 1000 req/s
     # from 3 to 9-12 ms while it ran. Restart replays the decision log past the last snapshot either way.
     snapshot_interval_s: float = 300.0
+    # who writes those snapshots: "fork", a forked child of the scoring process, or "follower", a process of
+    # its own following the SQLite decision log, so the service never forks (a PostgreSQL log: always fork).
+    # The default stays "fork" until the follower is shown to keep p99 lower (README: not shown yet)
+    snapshot_writer: Literal["follower", "fork"] = "fork"
+    workers: int = Field(default=1, ge=1, le=64)  # scoring processes (uvicorn workers); > 1 needs Redis + PostgreSQL
+    redis_prefix: str = "risk:"  # the feature state's keys start with it (several deployments may share a Redis)
+    database_table_prefix: str = "risk_"  # the decision log's tables in PostgreSQL start with it
+    # how often a replica checks whether orders it logged without their state writes (Redis unreachable)
+    # can be replayed into the state, and whether the state lost its history (a Redis restarted empty)
+    repair_interval_s: float = 1.0
+    log_level: str = "info"
     fast_path: bool = True  # serve.fast_path answers valid scoring requests; false: every request through FastAPI
     # the review queue (serve/reviews): a review is due this long after it opens; a claim lapses when idle this long
     review_sla_minutes: float = Field(default=240.0, gt=0)
@@ -110,6 +123,18 @@ class Settings(RegistrySettings):
         if self.api_keys_file is not None:
             keys.update(_read_keys_file(self.api_keys_file))
         return keys
+
+
+def check_workers(settings: Settings) -> None:
+    """Several scoring processes must share their state and log: refuse the per-process ones, saying why."""
+    if settings.workers == 1:
+        return
+    if not settings.redis_url:
+        raise InvalidInput(f"--workers {settings.workers} needs --redis-url (RISK_REDIS_URL): the embedded feature "
+                           "state lives in one process, so each worker would count only its own orders")
+    if not (settings.database_url or "").startswith(("postgresql://", "postgres://")):
+        raise InvalidInput(f"--workers {settings.workers} needs --database-url postgresql://... (RISK_DATABASE_URL): "
+                           "a SQLite decision log is one host's file, and idempotency must hold across replicas")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -8,6 +8,9 @@ is the scorer's (models/scorer.py). The order of the steps is the service's prom
 3. the decision is written to the decision log *before* it is returned (a `review`
    opens a review in the same transaction: serve/reviews);
 4. only then is the state updated, once, by the request that logged it.
+An order or outcome logged without its state writes (the state was unreachable) is
+noted in `unapplied_since`, and `serve.state_repair` replays it from the log once the
+state answers again.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class ScoringEngine:
         self._history_nan = [math.nan] * (len(FEATURE_NAMES) - len(self.online.row_features))
         self._reload_lock = threading.Lock()
         self.rules: ActiveRules = NO_RULES  # swapped whole by use_rules: a request reads it once
+        # the earliest moment something was logged without reaching the state (None: nothing pending)
+        self.unapplied_since: datetime | None = None
         # state and log in this process and on local disk: scoring never waits on a network peer
         self.in_process = state.in_process and decisions.in_process
 
@@ -132,6 +137,7 @@ class ScoringEngine:
             features, writes = self.online.compute(order)
             return features, writes, False  # numbers (counts may be ints): numpy and JSON take them as they are
         except StateUnavailable as exc:
+            self.note_unapplied()
             log.warning("feature state unavailable, scoring degraded", extra={"order_id": order.order_id,
                                                                                "error": exc.message})
             return self.online.row_features_only(order) + self._history_nan, None, True
@@ -140,9 +146,15 @@ class ScoringEngine:
         try:
             self.state.apply(writes)
         except StateUnavailable as exc:
-            # the decision is logged: the order can be replayed into the state from the log later
+            # the decision is logged: the order is replayed into the state from the log later (state_repair)
+            self.note_unapplied()
             log.error("state update failed after the decision was logged", extra={"order_id": order_id,
                                                                                   "error": exc.message})
+
+    def note_unapplied(self) -> None:
+        """Something logged now did not reach the state: the repair job replays the log from about now."""
+        if self.unapplied_since is None:
+            self.unapplied_since = datetime.now(UTC)
 
     def catch_up(self, orders: list[dict], outcomes: list[Outcome]) -> tuple[int, int]:
         """Apply logged orders and outcomes the state has not seen (after a restart from a snapshot).
@@ -176,6 +188,7 @@ class ScoringEngine:
             try:
                 writes = self.online.outcome_writes(outcome.order_id, outcome.kind, to_us(outcome.reported_at))
             except StateUnavailable as exc:
+                self.note_unapplied()
                 log.error("outcome not fed to the state", extra={"order_id": outcome.order_id, "error": exc.message})
                 continue
             if writes is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,8 +27,11 @@ from serve.rules_store.live import RulesWatcher
 from serve.rules_store.service import RulesService, open_rules_store
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
+from serve.state_repair import StateRepair
 from serve.ui.app import mount_ui
 from serve.ui.docs import install_docs
+
+log = logging.getLogger("risk.serve")
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -36,6 +41,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     metrics.set_model(engine.model_version)
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
+    repair = StateRepair(engine, settings.repair_interval_s)
     review_service = review_service_for(engine, settings)
     service = ScoringService(engine, KeyRing(api_keys(settings), settings.api_key_names), metrics, reloader,
                              review_service)
@@ -56,10 +62,14 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
         if webhooks is not None:
             jobs.append(threading.Thread(target=webhooks.run, args=(settings.webhook_poll_s,), daemon=True,
                                          name="webhooks"))
+        if not engine.state.in_process:  # a shared state can be unreachable for a while, or lose its data
+            jobs.append(threading.Thread(target=repair.watch, daemon=True, name="state-repair"))
         for job in jobs:
             job.start()
+        log.info("scoring process started", extra={"pid": os.getpid(), "model": engine.model_version})
         yield
         reloader.stop.set()
+        repair.stop.set()
         snapshotter.stop.set()
         if webhooks is not None:
             webhooks.close()
@@ -107,3 +117,16 @@ def webhook_sender_for(engine: ScoringEngine, settings: Settings) -> WebhookSend
     return WebhookSender(engine.decisions, settings.webhook_url, settings.webhook_secret.get_secret_value(),
                          timeout_s=settings.webhook_timeout_s, backoff_s=settings.webhook_backoff_s,
                          max_backoff_s=settings.webhook_max_backoff_s)
+def app_from_environment() -> FastAPI:
+    """The app of one worker process: settings from RISK_* variables, its own engine, connections and jobs.
+
+    uvicorn calls it in each worker it starts (`risk serve --workers N` sets the variables
+    from its flags first); `uvicorn --factory serve.main:app_from_environment` runs it too.
+    """
+    from serve import logs
+    from serve.config import check_workers, load_settings
+
+    settings = load_settings()
+    check_workers(settings)  # RISK_WORKERS > 1 (set by `risk serve --workers`) needs the shared backends
+    logs.configure(settings.log_level)
+    return create_app(settings)

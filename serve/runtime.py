@@ -6,11 +6,14 @@ import gc
 import logging
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from features.state import EmbeddedState, FeatureState
 from models.bundle import ModelBundle, load_bundle
@@ -88,7 +91,7 @@ def open_state(settings: Settings) -> FeatureState:
     if settings.redis_url:
         from features.state.redis_state import RedisState
 
-        return RedisState(url=settings.redis_url, timeout_s=settings.state_timeout_s)
+        return RedisState(url=settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.state_timeout_s)
     snapshot = settings.snapshot_path
     if snapshot.exists():
         log.info("restoring feature state from %s", snapshot)
@@ -97,6 +100,8 @@ def open_state(settings: Settings) -> FeatureState:
 
 
 SNAPSHOT_MARGIN_S = 300.0  # replay a little before the snapshot's time: replaying is idempotent, missing is not
+# the follower starts after the service has run this long: a short-lived service (a test, a demo) needs none
+FOLLOWER_DELAY_S = 10.0
 FREEZE_EVERY_S = 1.0  # at 10 s, the objects in between still made full collections of 5-25 ms at 1000 req/s
 
 
@@ -104,18 +109,33 @@ def build_engine(settings: Settings) -> ScoringEngine:
     bundle = checked(load_served(settings))  # a model that fails the canary never starts serving
     shadow = load_bundle(settings.shadow_model_dir) if settings.shadow_model_dir else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    decisions = open_decision_log(settings.database_url, settings.sqlite_path)
+    decisions = open_decision_log(settings.database_url, settings.sqlite_path,
+                                  table_prefix=settings.database_table_prefix)
     engine = ScoringEngine(bundle, open_state(settings), decisions, fallback=settings.fallback_decision, shadow=shadow)
     if engine.state.persists_by_snapshot:
         catch_up_from_log(engine, settings.snapshot_path)
     return engine
 
 
-def startup_lines(settings: Settings, engine: ScoringEngine) -> list[str]:
+class Versioned(Protocol):
+    @property
+    def model_version(self) -> str: ...
+
+
+def served_version(settings: Settings) -> str:
+    """The version of the model `settings` serve, read off its metadata (without loading the model)."""
+    from models.registry import read_metadata
+
+    return str(read_metadata(model_path(settings))["version"])
+
+
+def startup_lines(settings: Settings, engine: Versioned) -> list[str]:
     """What a starting service serves: the model (version, path) and its backends, URLs without credentials."""
     source = f" (registry {settings.registry}: the promoted model, reloaded on promote)" if (
         from_registry(settings)) else ""
     lines = [f"model: {engine.model_version} from {model_path(settings)}{source}"]
+    if settings.workers > 1:
+        lines.append(f"workers: {settings.workers} processes sharing the feature state and the decision log")
     if settings.shadow_model_dir is not None:
         lines.append(f"shadow model: {settings.shadow_model_dir} (scored and logged, never answering)")
     lines.append("feature state: " + (f"Redis at {redacted_url(settings.redis_url)}" if settings.redis_url
@@ -154,8 +174,11 @@ def api_keys(settings: Settings) -> dict[str, Role]:
 class Reloader:
     """Loads a newly promoted model, after the canary; a refused one is logged, reported and the old one kept.
 
-    `refused` holds the latest refusal (version and reason) until a model is switched to, so
-    `/readyz` says why the service is not on the registry's promoted version.
+    Every replica runs one, polling the registry every `reload_interval_s` (a read of the
+    promoted version; the model is loaded only when it changed), so a promotion reaches
+    every process within about that long. `refused` holds the latest refusal (version and
+    reason) until a model is switched to, so `/readyz` says why the service is not on the
+    registry's promoted version, and a refused version is not tried again every second.
     """
 
     def __init__(self, engine: ScoringEngine, settings: Settings,
@@ -182,10 +205,19 @@ class Reloader:
             raise self._refuse(bundle.version, exc.message) from None
         self.engine.reload(bundle)
         self.refused = None
-        log.info("model %s loaded from %s", bundle.version, model_path(self.settings))
+        log.info("model %s loaded from %s", bundle.version, model_path(self.settings), extra={"pid": os.getpid()})
         if self.on_change:
             self.on_change(bundle.version)
         return self.engine.model_version
+
+    def poll(self) -> str:
+        """Reload if the registry promoted another version (a metadata read, no model load); the version serving."""
+        version = self.registry_version()
+        if version is None or version == self.engine.model_version:
+            return self.engine.model_version
+        if self.refused and self.refused["version"] == version:
+            return self.engine.model_version  # refused already: checked again on the next promotion or POST reload
+        return self.reload_now()
 
     def registry_version(self) -> str | None:
         """The registry's promoted version now; None for a --model directory or an unreadable registry."""
@@ -203,9 +235,7 @@ class Reloader:
     def watch(self) -> None:
         while not self.stop.wait(self.settings.reload_interval_s):
             try:
-                if self.refused and self.refused["version"] == self.registry_version():
-                    continue  # refused already: checked again on the next promotion or POST /v1/admin/reload
-                self.reload_now()
+                self.poll()
             except ModelRefused:
                 pass  # logged by _refuse
             except Exception:
@@ -213,27 +243,62 @@ class Reloader:
 
 
 class Snapshotter:
-    """Writes the embedded state to disk periodically (from a forked child) and at shutdown.
+    """Writes the embedded state to disk periodically and at shutdown.
 
-    It also moves the long-lived state out of the garbage collector's sight (gc.freeze):
-    a full collection walking millions of history objects paused scoring for ~1 s.
+    Periodic snapshots come from a forked child or, with RISK_SNAPSHOT_WRITER=follower and
+    an SQLite log, from a follower process (`serve.snapshot_follower`, which keeps its own
+    copy of the state from the log, so the service never forks). It also moves the long-lived state out of
+    the garbage collector's sight (gc.freeze): a full collection walking millions of
+    history objects paused scoring for ~1 s.
     """
 
     def __init__(self, engine: ScoringEngine, settings: Settings) -> None:
         self.engine, self.path = engine, settings.snapshot_path
         self.interval = settings.snapshot_interval_s
+        log_path = getattr(engine.decisions, "path", None)  # an SQLite log's file
+        self.follow_log: Path | None = log_path if (
+            engine.state.persists_by_snapshot and settings.snapshot_writer == "follower" and log_path) else None
+        self.follower: subprocess.Popen[bytes] | None = None
+        self.follower_lock = threading.Lock()  # started by `watch`, stopped by `save`: never one after the other
         self.stop = threading.Event()
 
     def save(self) -> None:
+        """The final snapshot, at shutdown: the follower stops first, and the service's own state is written."""
+        with self.follower_lock:
+            if self.follower is not None:
+                self.follower.terminate()
+                self.follower.wait()
         if self.engine.state.persists_by_snapshot:
             self.engine.state.snapshot(self.path)
 
+    def start_follower(self) -> None:
+        with self.follower_lock:
+            if self.stop.is_set():
+                return
+            self.follower = self._spawn_follower()
+
+    def _spawn_follower(self) -> subprocess.Popen[bytes]:
+        assert self.follow_log is not None
+        root = str(Path(__file__).resolve().parents[1])  # this checkout's packages, wherever the service runs
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        return subprocess.Popen(
+            [sys.executable, "-m", "serve.snapshot_follower", "--log", str(self.follow_log),
+             "--snapshot", str(self.path), "--interval", str(self.interval)], env=env)
+
     def watch(self) -> None:
-        child, last_snapshot = None, time.monotonic()
+        child, started = None, time.monotonic()
+        last_snapshot = started
         while not self.stop.wait(FREEZE_EVERY_S):
             gc.collect(1)  # the young generations only: milliseconds
             gc.freeze()  # what survived is long-lived history: out of every later collection
-            if not self.engine.state.persists_by_snapshot or time.monotonic() - last_snapshot < self.interval:
+            if self.follow_log is not None and not self.stop.is_set() and (
+                    self.follower is None and time.monotonic() - started >= min(self.interval, FOLLOWER_DELAY_S)):
+                self.start_follower()
+            elif self.follower is not None and self.follower.poll() is not None and not self.stop.is_set():
+                log.warning("snapshot follower exited (code %s); starting another", self.follower.returncode)
+                self.start_follower()
+            if (self.follow_log is not None or not self.engine.state.persists_by_snapshot
+                    or time.monotonic() - last_snapshot < self.interval):
                 continue
             last_snapshot = time.monotonic()
             try:

@@ -42,6 +42,9 @@ class Writes:
     (order_id, dim), and a backend applies the marks and the other writes together or not
     at all, skipping everything if a label is already marked. So computing the writes
     changes nothing, and an outcome whose apply failed counts when it is sent again.
+    `orders` guards them the same way: writes that record an order the state holds
+    already are skipped whole, so an order is counted once however many processes
+    (scoring replicas, the replay of degraded orders, a rebuild) apply it.
     """
 
     appends: list[tuple[str, int, tuple[int, ...]]] = field(default_factory=list)  # (log, t, weights)
@@ -75,12 +78,25 @@ class FeatureState(ABC):
     def apply(self, writes: Writes) -> bool:
         """Make the writes durable in the backend (all of them, or raise).
 
-        False if they were skipped because one of their `labels` was already marked.
+        False if they were skipped because one of their `labels` was already marked, or one
+        of their `orders` is already recorded (checked and written atomically).
         """
 
     @abstractmethod
     def order(self, order_id: str) -> OrderRecord | None:
         """The record of a scored order still within retention, else None."""
+
+    @abstractmethod
+    def held(self, order_ids: Sequence[str]) -> set[str]:
+        """Which of `order_ids` the state records (whatever their age): what a replay may skip."""
+
+    def complete(self) -> bool:
+        """Whether the state holds every order it was given since it was built (the marker `mark_complete`
+        sets); a Redis that restarted empty has lost it, and must be refilled from the decision log."""
+        return True
+
+    def mark_complete(self) -> None:  # noqa: B027 - in-process state cannot lose part of itself
+        """Record that the state holds every logged order (after a load, a rebuild or a replay)."""
 
     def snapshot(self, path: Path) -> None:  # noqa: B027 - optional for backends that persist by themselves
         """Persist to `path` (backends that are durable on their own need not)."""

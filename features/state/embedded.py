@@ -149,6 +149,8 @@ class EmbeddedState(FeatureState):
     def apply(self, writes: Writes) -> bool:
         logs, sets, seen_at = self.logs.shards, self.sets.shards, self.seen_at.shards
         with self.lock:
+            if writes.orders and any(order_id in self.orders for order_id, _ in writes.orders):
+                return False  # recorded already: an order counts once
             if writes.labels:  # marks and writes under one lock: together or not at all
                 labelled = self.labelled
                 if any(label in labelled for label in writes.labels):
@@ -186,6 +188,10 @@ class EmbeddedState(FeatureState):
         if record is None or self.newest_us - record.created_us > ORDER_RETENTION_US:
             return None
         return record
+
+    def held(self, order_ids: Sequence[str]) -> set[str]:
+        orders = self.orders
+        return {order_id for order_id in order_ids if order_id in orders}
 
     def expire(self) -> int:
         """Forget orders past retention (and their label marks); returns how many."""

@@ -12,12 +12,12 @@ from serve.decision_log.postgres import PostgresDecisionLog
 from serve.decision_log.sqlite import SQLiteDecisionLog
 
 
-def open_decision_log(url: str | None, default_path: Path) -> DecisionLog:
+def open_decision_log(url: str | None, default_path: Path, *, table_prefix: str = "risk_") -> DecisionLog:
     """The decision log named by `url`.
 
     None: SQLite at `default_path`. `sqlite:///relative/path` or `sqlite:////absolute/path`
     (as SQLAlchemy spells them), optionally `?synchronous=FULL`: SQLite there.
-    `postgresql://...` or `postgres://...`: PostgreSQL.
+    `postgresql://...` or `postgres://...`: PostgreSQL, its tables named `{table_prefix}decisions` and so on.
     """
     if url is None or not url.strip():
         return SQLiteDecisionLog(default_path)
@@ -25,7 +25,7 @@ def open_decision_log(url: str | None, default_path: Path) -> DecisionLog:
         path, _, query = url[len("sqlite:///"):].partition("?")
         return SQLiteDecisionLog(Path(path), synchronous=_sqlite_synchronous(query))
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresDecisionLog(url)
+        return PostgresDecisionLog(url, table_prefix=table_prefix)
     scheme = urlsplit(url).scheme or url.split(":", 1)[0]
     raise InvalidInput(
         f"decision log URL scheme {scheme!r} is not supported; use sqlite:///path/to/file.db or postgresql://host/db"

@@ -75,3 +75,12 @@ def test_outcome_writes_change_nothing_until_applied():
         state.apply(first)
     (sums,), _, _ = state.fetch([("labels:card:c", 2 * DAY, False)], [])
     assert sums == (1, 0)
+
+
+def test_writes_of_an_order_already_recorded_are_skipped_whole():
+    state = EmbeddedState()
+    writes = Writes(appends=[("orders:card:c1", 10, (1, 500))], orders=[("o1", OrderRecord(10, (("card", "c1"),)))])
+    assert state.apply(writes) is True
+    assert state.apply(writes) is False
+    assert state.fetch([("orders:card:c1", 10, True)], [])[0] == [(1, 500)]
+    assert state.held(["o1", "o2"]) == {"o1"}

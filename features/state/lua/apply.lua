@@ -3,13 +3,18 @@
 -- ARGV: "key t w0[:w1] ..." per append, "key t ..." per member, "key t ..." per seen key,
 --       "key created_us ..." per order, "key ..." per label mark, then the member strings,
 --       then the order records.
--- Returns 1, or 0 if a label was already marked: then nothing is written.
+-- Returns 1, or 0 if a label was already marked or an order already recorded: then nothing is written.
 local seq_key, newest_key = KEYS[1], KEYS[2]
 local retention, set_retention, trim_at_least, ttl = @LOG_RETENTION@, @SET_RETENTION@, @TRIM@, @TTL@
 local BASE = '0000000000000000:'
 local CHUNK = 500  -- members per ZADD/ZREM, well below Lua's unpack limit
 local appends, members, seen, orders = words(ARGV[1]), words(ARGV[2]), words(ARGV[3]), words(ARGV[4])
 local labels = words(ARGV[5])
+
+-- An order already recorded is counted once: its writes again change nothing.
+for i = 1, #orders, 2 do
+  if redis.call('EXISTS', KEYS[tonumber(orders[i])]) == 1 then return 0 end
+end
 
 -- An outcome's label mark and its appends go together: a label counted already skips them all.
 for i = 1, #labels do
