@@ -55,6 +55,8 @@ def compute_features(
 ) -> dd.DataFrame:
     """A lazy frame of `order_id`, the `keep` columns (of the orders or REPORT_COLUMNS), then every feature.
 
+    A `keep` column that is also a feature (`amount`) comes once, as the feature (float64).
+
     One row per order, in no particular order; `partitions` is the number of partitions
     of each entity shuffle (default: the orders' own number).
     """
@@ -210,6 +212,7 @@ def _finish(frame: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
         columns = [frame[c].to_numpy("float64", na_value=np.nan) for c in _value_columns(r)]
         return columns[0] if _value_shapes()[r] == 0 else tuple(columns)
 
+    keep = tuple(name for name in keep if name not in FEATURE_NAMES)  # `amount` is a feature as it is
     columns: dict[str, Any] = {"order_id": frame["order_id"].to_numpy()}
     columns.update({name: frame[name].to_numpy() for name in keep})
     columns.update(row_features(row, len(frame)))
