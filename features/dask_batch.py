@@ -62,13 +62,19 @@ def compute_features(
     """
     say = progress or (lambda message: None)
     n = partitions or orders.npartitions
+    import dask.dataframe as dd
+
     base = with_first_reports(orders, outcomes)
-    frame = base
+    families = []
     for entity, reads in entity_families().items():
         say(f"  {entity}: {len(reads)} reads over {n} partitions by {entity} key")
-        frame = frame.merge(_family_reads(base, entity, reads, n), on="order_id", how="left")
-    meta = _finish(frame._meta, tuple(keep))
-    return frame.map_partitions(_finish, tuple(keep), meta=meta)
+        families.append(_family_reads(base, entity, reads, n).shuffle(on="order_id", npartitions=n))
+    # Joined partition by partition: every frame is hash-partitioned on order_id into n parts,
+    # so part i of each holds the same orders (`_finish` checks it). dask's own merge of these
+    # frames lost shuffle outputs under p2p ("computation on lost data", dask 2026.8).
+    by_order = base.shuffle(on="order_id", npartitions=n)
+    meta = _finish(by_order._meta, tuple(keep), *(family._meta for family in families))
+    return dd.map_partitions(_finish, by_order, tuple(keep), *families, meta=meta, align_dataframes=False)
 
 
 def with_first_reports(orders: dd.DataFrame, outcomes: dd.DataFrame | None) -> dd.DataFrame:
@@ -199,12 +205,17 @@ def _value_columns(read: Read) -> list[str]:
     return [f"read{i}"] if width == 0 else [f"read{i}.{j}" for j in range(width)]
 
 
-def _finish(frame: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
-    """Row features and every block's combine over one partition of orders joined with their read values."""
-    frame = frame.reset_index(drop=True)
-    repeated = frame["order_id"].duplicated()
+def _finish(orders: pd.DataFrame, keep: tuple[str, ...], *families: pd.DataFrame) -> pd.DataFrame:
+    """Row features and every block's combine over one partition of orders and their read values."""
+    orders = orders.reset_index(drop=True)
+    repeated = orders["order_id"].duplicated()
     if repeated.any():
-        raise DataError(f"orders: column 'order_id': duplicate value {frame['order_id'][repeated].iloc[0]!r}")
+        raise DataError(f"orders: column 'order_id': duplicate value {orders['order_id'][repeated].iloc[0]!r}")
+    frame = orders
+    for family in families:
+        frame = frame.merge(family, on="order_id", how="left", validate="one_to_one")
+        if len(family) and not family["order_id"].isin(orders["order_id"]).all():
+            raise RuntimeError("dask partitions of orders and of their reads are not aligned on order_id")
     row = BatchRow(frame)
     t_us = to_us(frame["created_at"])
 

@@ -11,9 +11,11 @@ a worker's memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from risk.datasets import ORDERS, OUTCOMES, _check_post_id, _Table, normalise
@@ -78,3 +80,17 @@ def _normalised(frame: pd.DataFrame, table: _Table, source: str, check_posts: bo
     if check_posts:
         _check_post_id(result, Path(source))
     return result
+
+
+def write_parts(frame: pd.DataFrame, directory: str | Path, parts: int, write: Callable[[pd.DataFrame, Path], None],
+                ) -> list[Path]:
+    """Split a table into `parts` Parquet files `part-0000.parquet`, ... in row order (tests, benches, exports)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    bounds = np.linspace(0, len(frame), parts + 1).astype(int)
+    paths = []
+    for i in range(parts):
+        path = directory / f"part-{i:04d}.parquet"
+        write(frame.iloc[bounds[i]:bounds[i + 1]], path)
+        paths.append(path)
+    return paths

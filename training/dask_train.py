@@ -57,6 +57,7 @@ def train_on_dask(
     """Fit both models on the cluster, choose tree counts, calibrators and the policy on the validation slice."""
     mature_end = config.as_of - config.maturity
     valid_start = mature_end - timedelta(days=config.valid_days)
+    # computed once and held by the workers (spilled to disk past their memory limit)
     frame = labelled_features(orders, outcomes, config, valid_start, partitions, say).persist()
     counts = frame["valid"].value_counts().compute()
     n_fit, n_valid = int(counts.get(False, 0)), int(counts.get(True, 0))
