@@ -83,7 +83,8 @@ def report_redis(r: redis.Redis, scored: int, posted: int) -> None:
     print_table([{"command": name, "calls": f"{n:,}", "per order": f"{n / scored:.2f}"}
                  for name, n in sorted(calls.items(), key=lambda kv: -kv[1])])
     print_table([{"key head": head, "keys": f"{counts[head]:,}", "bytes": f"{sizes[head]:,}",
-                  "bytes per order": f"{sizes[head] / scored:,.0f}"} for head in sorted(sizes, key=lambda h: -sizes[h])])
+                  "bytes per order": f"{sizes[head] / scored:,.0f}"}
+                 for head in sorted(sizes, key=lambda h: -sizes[h])])
 
 
 def report_postgres(database_url: str, scored: int) -> None:
