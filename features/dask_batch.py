@@ -170,8 +170,8 @@ def _keyed(orders: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 def _reads_of_partition(part: pd.DataFrame, names: list[str], reads: tuple[Read, ...]) -> pd.DataFrame:
     """`features.batch.read_values` over one partition of an entity's orders, one float64 column per value."""
     part = part.reset_index(drop=True)
-    keys = {name: part[_KEY if i == 0 else f"_key_{name}"].astype(object).where(
-        part[_KEY if i == 0 else f"_key_{name}"].notna(), None) for i, name in enumerate(names)}
+    columns_of_keys = {name: part[_KEY if i == 0 else f"_key_{name}"] for i, name in enumerate(names)}
+    keys = {name: column.astype(object).where(column.notna(), None) for name, column in columns_of_keys.items()}
     outcomes = first_reports_as_outcomes(part, ("fraud_reported_at", "regret_reported_at"))
     values = read_values(part[["order_id", "created_at", "amount"]], outcomes, list(reads), keys)
     columns: dict[str, Any] = {"order_id": part["order_id"].to_numpy()}
