@@ -133,3 +133,16 @@ def test_risk_features_dask_refuses_a_non_empty_output_directory(data, tmp_path,
     code = main(["features", "--dask", "local", "--orders", str(root / "orders"), "--out", str(tmp_path)])
     assert code == 2
     assert "new or empty directory" in capsys.readouterr().err
+
+
+def test_risk_score_dask_writes_the_same_predictions(data, client, trained, tmp_path):
+    root, _, _ = data
+    _, distributed, single_scores, _ = trained
+    distributed.bundle.save(tmp_path / "model")
+    start = (AS_OF - pd.Timedelta(days=10)).isoformat()
+    code = main(["score", "--dask", client.scheduler.address, "--quiet", "--model", str(tmp_path / "model"),
+                 "--orders", str(root / "orders"), "--outcomes", str(root / "outcomes"), "--from", start,
+                 "--out", str(tmp_path / "predictions.parquet")])
+    assert code == 0
+    written = pd.read_parquet(tmp_path / "predictions.parquet").set_index("order_id").loc[single_scores["order_id"]]
+    pd.testing.assert_frame_equal(written.reset_index(), single_scores, check_dtype=False)
