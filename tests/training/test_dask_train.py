@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from datetime import timedelta
 
 import lightgbm as lgb
@@ -109,6 +110,9 @@ def test_the_local_cluster_stops_its_worker_processes_on_the_way_out():
     with dask_client(ClusterSpec("local", workers=1, memory_limit="500MB")) as client:
         pids = list(client.run(os.getpid).values())
         assert len(pids) == 1
+    deadline = time.monotonic() + 10  # a worker slow to stop is killed by its nanny after a few seconds
+    while any(child.pid in pids for child in multiprocessing.active_children()) and time.monotonic() < deadline:
+        time.sleep(0.1)  # active_children() also reaps the exited ones
     assert not any(child.pid in pids for child in multiprocessing.active_children())
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
