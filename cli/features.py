@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli import dask_options
 from cli.progress import Progress
 from risk.errors import InvalidInput
 
@@ -16,11 +17,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compute every feature of every order, each from the orders before it and the "
         "outcomes reported by then, and write one row per order with its order_id.",
     )
-    parser.add_argument("--orders", type=Path, help="orders table (.parquet or .csv)")
+    parser.add_argument("--orders", type=Path,
+                        help="orders table (.parquet or .csv; with --dask also a directory of parts)")
     parser.add_argument("--outcomes", type=Path, help="outcomes table (optional: no label-aware history)")
-    parser.add_argument("--out", type=Path, help="output file (.parquet or .csv)")
+    parser.add_argument("--out", type=Path, help="output file (.parquet or .csv; with --dask also a directory)")
     parser.add_argument("--list", action="store_true", help="print each feature with its description")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    dask_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -30,6 +33,9 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.orders is None or args.out is None:
         raise InvalidInput("give --orders and --out (or --list)")
+    if args.dask:
+        run_on_dask(args)
+        return
     if args.out.suffix.lower() not in (".parquet", ".csv"):
         raise InvalidInput(f"--out {args.out}: use a .parquet or .csv file name")
     from features.batch import compute_features
@@ -47,6 +53,25 @@ def run(args: argparse.Namespace) -> None:
     else:
         features.to_parquet(args.out, index=False)
     progress(f"wrote {len(features):,} rows x {features.shape[1] - 1} features to {args.out}")
+
+
+def run_on_dask(args: argparse.Namespace) -> None:
+    """The same features, computed on a Dask cluster from a file or a directory of part files."""
+    from features.dask_batch import compute_features
+    from risk import partitioned
+    from training.cluster import dask_client
+
+    dask_options.check_out(args.out)
+    spec = dask_options.cluster_spec(args)
+    progress = Progress(args.quiet)
+    orders = partitioned.read_orders(args.orders)
+    outcomes = partitioned.read_outcomes(args.outcomes) if args.outcomes else None
+    with dask_client(spec) as client:
+        progress(f"dask: {len(client.scheduler_info()['workers'])} workers; {args.orders}: {orders.npartitions} "
+                 "partitions")
+        features = compute_features(orders, outcomes, args.partitions, progress=progress)
+        rows = dask_options.write_result(features, args.out)
+    progress(f"wrote {rows:,} rows x {len(features.columns) - 1} features to {args.out}")
 
 
 def print_catalog() -> None:

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli import dask_options
 from cli.progress import Progress
 from cli.times import parse_time
 from risk.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from models.bundle import ModelBundle
 
 
@@ -29,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="end", help="RFC 3339 time (default: the end of the data)")
     parser.add_argument("--out", type=Path, required=True, help="predictions file (.parquet or .csv)")
     parser.add_argument("--quiet", action="store_true")
+    dask_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -39,6 +43,9 @@ def run(args: argparse.Namespace) -> None:
 
     start = parse_time(args.start, "--from")
     end = parse_time(args.end, "--to") if args.end else None
+    if args.dask:
+        run_on_dask(args, start, end)
+        return
     if args.out.suffix.lower() not in (".parquet", ".csv"):
         raise InvalidInput(f"--out {args.out}: use a .parquet or .csv file name")
     bundle = load_bundle(args.model)
@@ -68,3 +75,24 @@ def write_model_note(predictions: Path, model_dir: Path, bundle: ModelBundle) ->
     path = predictions.with_name(predictions.name + MODEL_NOTE)
     path.write_text(json.dumps(note, indent=2, default=str) + "\n")
     return path
+def run_on_dask(args: argparse.Namespace, start: pd.Timestamp, end: pd.Timestamp | None) -> None:
+    """Features and predictions on a Dask cluster, each partition scored where it lies."""
+    from models.bundle import load_bundle
+    from risk import partitioned
+    from training.cluster import dask_client
+    from training.dask_score import score_period
+
+    dask_options.check_out(args.out)
+    spec = dask_options.cluster_spec(args)
+    bundle = load_bundle(args.model)
+    progress = Progress(args.quiet)
+    orders = partitioned.read_orders(args.orders)
+    outcomes = partitioned.read_outcomes(args.outcomes) if args.outcomes else None
+    progress(f"model {bundle.version}; {args.orders}: {orders.npartitions} partitions")
+    with dask_client(spec) as client:
+        progress(f"dask: {len(client.scheduler_info()['workers'])} workers")
+        predictions = score_period(bundle, orders, outcomes, start, end, progress, args.partitions)
+        rows = dask_options.write_result(predictions, args.out)
+    if rows == 0:
+        raise InvalidInput(f"no orders created in [{start.isoformat()}, {'end' if end is None else end.isoformat()})")
+    progress(f"wrote {rows:,} predictions to {args.out}")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cli import dask_options
 from cli.progress import Progress
 from cli.times import parse_time
 from risk.errors import InvalidInput
@@ -53,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "'Money'): order amounts are converted to the costs' currency before any cost")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--tree-step", type=int, default=5,
+                        help="with --dask: the tree count is chosen among multiples of this (default 5)")
+    dask_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -80,13 +84,16 @@ def run(args: argparse.Namespace) -> None:
     rates = load_rates(args.rates)
     rates.require(costs.currency)
     progress = Progress(args.quiet)
-    progress(f"reading {args.orders} and {args.outcomes}")
-    orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
     train_config = TrainConfig(as_of=as_of, train_from=train_from, maturity=timedelta(days=args.maturity_days),
                                valid_days=args.valid_days,
                                fraud_params=config.get("fraud", {}), regret_params=config.get("regret", {}),
                                costs=costs, rates=rates, seed=args.seed, label_delay=args.label_delay,
                                monotone=args.monotone, search=args.search)
+    if args.dask:
+        train_on_dask(args, train_config, progress)
+        return
+    progress(f"reading {args.orders} and {args.outcomes}")
+    orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
     result = train(orders, outcomes, train_config, progress)
     bundle = result.bundle
     bundle.save(args.out)
@@ -95,6 +102,29 @@ def run(args: argparse.Namespace) -> None:
     for warning in bundle.metadata.get("diagnostics", {}).get("warnings", []):
         progress(f"warning: {warning}")
     print(summary(bundle))
+
+
+def train_on_dask(args: argparse.Namespace, config: TrainConfig, progress: Progress) -> None:
+    """`training.dask_train` on a cluster; the report covers the validation slice, collected here."""
+    from risk import partitioned
+    from training import dask_train
+    from training.cluster import dask_client
+
+    if args.tree_step < 1:
+        raise InvalidInput("--tree-step must be at least 1")
+    spec = dask_options.cluster_spec(args)
+    orders, outcomes = partitioned.read_orders(args.orders), partitioned.read_outcomes(args.outcomes)
+    with dask_client(spec) as client:
+        progress(f"dask: {len(client.scheduler_info()['workers'])} workers; {args.orders}: {orders.npartitions} "
+                 "partitions")
+        result = dask_train.train_on_dask(client, orders, outcomes, config, progress, args.partitions, args.tree_step)
+        valid_ids = result.validation["order_id"]
+        valid_orders = orders[orders["order_id"].isin(list(valid_ids))].compute()
+        valid_outcomes = outcomes[outcomes["order_id"].isin(list(valid_ids))].compute()
+    result.bundle.save(args.out)
+    write_training_report(result, valid_orders, valid_outcomes, config, args.out / "report.html")
+    progress(f"model {result.bundle.version} written to {args.out} (report: {args.out / 'report.html'})")
+    print(summary(result.bundle))
 
 
 def write_training_report(

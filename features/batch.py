@@ -18,7 +18,7 @@ from features.clock import to_seconds, to_us
 from features.history import DISTINCT_WINDOWS, HISTORY_BLOCKS, LABELS
 from features.keys import LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, entity_key_columns
 from features.prefix import PrefixIndex
-from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
+from features.reads import Distinct, FirstSeen, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 
@@ -61,31 +61,68 @@ def compute_features(
     row = BatchRow(orders)
     t_us = to_us(orders["created_at"])
     history = _History(orders, outcomes, t_us, say)
-    columns: dict[str, Any] = {"order_id": orders["order_id"].to_numpy()}
     say(f"row features for {len(orders):,} orders")
-    for feature in catalog.ROW_FEATURES:
-        columns[feature.name] = np.broadcast_to(np.asarray(feature.compute(row), dtype="float64"), len(orders))
+    columns = {"order_id": orders["order_id"].to_numpy(), **row_features(row, len(orders))}
     say("history features")
-    t_float = t_us.astype("float64")
-    for block in HISTORY_BLOCKS:
-        values = block.combine(row, t_float, **{name: history.named(read) for name, read in block.reads.items()})
-        columns.update(zip(block.names, values, strict=True))
+    columns.update(history_features(row, t_us, history.read))
     return pd.DataFrame(columns)
+
+
+def row_features(row: BatchRow, n: int) -> dict[str, np.ndarray]:
+    """Every row feature of n orders, as float64 columns."""
+    return {feature.name: np.broadcast_to(np.asarray(feature.compute(row), dtype="float64"), n)
+            for feature in catalog.ROW_FEATURES}
+
+
+def history_features(row: BatchRow, t_us: np.ndarray, read: Callable[[Read], Any]) -> dict[str, Any]:
+    """Every history feature, each block's `combine` applied to the values `read` gives its reads.
+
+    The reads may come from one `_History` over all orders (compute_features) or from
+    partitions of orders grouped by entity (training.dask_features): `combine` is
+    elementwise per order, so where the reads were computed does not change the result.
+    """
+    t_float = t_us.astype("float64")
+    columns: dict[str, Any] = {}
+    for block in HISTORY_BLOCKS:
+        named = {name: tuple(read(r) for r in each) if isinstance(each, tuple) else read(each)
+                 for name, each in block.reads.items()}
+        columns.update(zip(block.names, block.combine(row, t_float, **named), strict=True))
+    return columns
+
+
+def all_reads() -> list[Read]:
+    """Every read the history blocks name, once each, in block order."""
+    reads: dict[Read, None] = {}
+    for block in HISTORY_BLOCKS:
+        for each in block.reads.values():
+            reads.update(dict.fromkeys(each if isinstance(each, tuple) else (each,)))
+    return list(reads)
+
+
+def read_values(
+    orders: pd.DataFrame, outcomes: pd.DataFrame | None, reads: list[Read], keys: Mapping[str, pd.Series]
+) -> dict[Read, Any]:
+    """The values of `reads` for every order of `orders`, with the entity keys given in `keys`.
+
+    Exact as long as `orders` holds every order of each entity the reads name (and
+    `outcomes` every outcome of those orders): a partition of orders grouped by entity key.
+    """
+    orders = orders.reset_index(drop=True)
+    history = _History(orders, outcomes, to_us(orders["created_at"]), lambda message: None, keys)
+    return {read: history.read(read) for read in reads}
 
 
 class _History:
     """Evaluates reads for all orders; builds each PrefixIndex once, on first use."""
 
-    def __init__(self, orders: pd.DataFrame, outcomes: pd.DataFrame | None, t_us: np.ndarray, say: Progress) -> None:
+    def __init__(self, orders: pd.DataFrame, outcomes: pd.DataFrame | None, t_us: np.ndarray, say: Progress,
+                 keys: Mapping[str, pd.Series] | None = None) -> None:
         self.orders, self.outcomes, self.t_us, self.say = orders, outcomes, t_us, say
-        self.keys = {name: _codes(values) for name, values in entity_key_columns(orders).items()}
+        keys = entity_key_columns(orders) if keys is None else keys
+        self.keys = {name: _codes(values) for name, values in keys.items()}
         self.indexes: dict[tuple[str, str], PrefixIndex] = {}
         self.reads: dict[Any, Any] = {}
         self.label_events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def named(self, read: NamedRead) -> Any:
-        """The value of a named read: one read's, or a tuple of each read's."""
-        return tuple(self.read(r) for r in read) if isinstance(read, tuple) else self.read(read)
 
     def read(self, read: Read) -> Any:
         if read not in self.reads:

@@ -160,16 +160,39 @@ class RiskModel:
         train = lgb.Dataset(X, y, weight=base * np.where(y == 1, weight, 1.0), feature_name=list(feature_names),
                             categorical_feature=categorical_idx, free_raw_data=True)
         valid = lgb.Dataset(X_valid, y_valid, weight=None if valid_weight is None else base_valid, reference=train)
-        self.booster_ = lgb.train(
+        booster = lgb.train(
             self._lgb_params(list(feature_names)), train, num_boost_round=self.n_estimators, valid_sets=[valid],
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
+        return self.adopt(booster, X_valid=X_valid, y_valid=y_valid, feature_names=feature_names, pos_weight=weight,
+                          valid_weight=None if valid_weight is None else base_valid)
+
+    def adopt(
+        self, booster: lgb.Booster, *, X_valid: np.ndarray, y_valid: np.ndarray, feature_names: list[str],
+        pos_weight: float, valid_weight: np.ndarray | None = None,
+    ) -> RiskModel:
+        """Take trees trained with `pos_weight` (by `fit`, or LightGBM's Dask interface) and calibrate them.
+
+        The calibrator is fitted on the validation slice, as `fit` does for its own trees.
+        """
+        self.booster_ = booster
         self.feature_names_ = list(feature_names)
-        self.pos_weight_ = weight
-        margin = self.predict_margin(X_valid)
+        self.pos_weight_ = pos_weight
+        self._one_row = None
+        margin = self.predict_margin(np.asarray(X_valid, dtype=FEATURE_DTYPE))
         self.calibrator_, self.calibration_scores_ = choose_calibrator(
-            margin, y_valid, seed=self.seed, weight=None if valid_weight is None else base_valid)
+            margin, np.asarray(y_valid, dtype="float64"), seed=self.seed, weight=valid_weight)
         return self
+
+    def lgb_params(self, feature_names: list[str]) -> dict[str, Any]:
+        """The LightGBM parameters of these settings (number of trees and early stopping aside)."""
+        return self._lgb_params(feature_names)
+
+    def fit_constant(self, y: np.ndarray, feature_names: list[str]) -> RiskModel:
+        """The constant model of one-class labels `y` (see `fit`), for trainers that do not call `fit`."""
+        self.feature_names_ = list(feature_names)
+        self._one_row = None
+        return self._fit_constant(np.asarray(y, dtype="float64"))
 
     def _fit_constant(self, y: np.ndarray) -> RiskModel:
         """One class only (a data set without regret outcomes, say): the observed rate, for every order.

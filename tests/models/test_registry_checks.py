@@ -64,7 +64,8 @@ def test_add_refuses_a_model_of_another_feature_schema(model_dir, registry, tmp_
 
 def test_add_refuses_a_model_whose_sample_decisions_moved(model_dir, registry, tmp_path):
     # a policy edited by hand: the models are intact, but it now declines most of the traffic
-    edited = copy_model(model_dir, tmp_path / "edited", policy=lambda m: dict(m["policy"], decline_fraud=0.001))
+    edited = copy_model(model_dir, tmp_path / "edited",
+                        policy=lambda m: dict(m["policy"], decline_fraud=0.0))  # every order declined
     with pytest.raises(ModelRefused, match="decisions on the canary sample .* moved beyond 2%: approve"):
         registry.add(edited, "v-edited")
 
