@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,19 @@ def train_model(path: Path, seed: int) -> Path:
                          fraud_params={"n_estimators": 40}, regret_params={"n_estimators": 40}, seed=seed)
     train(orders, outcomes, config, lambda message: None).bundle.save(path)
     return path
+
+
+DATABASE_URL = os.environ.get("RISK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def require_postgres(url: str = DATABASE_URL) -> None:
+    """Skip (or fail, when services are required) unless PostgreSQL answers at `url`."""
+    import psycopg
+    import pytest
+
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        if os.environ.get("RISK_REQUIRE_SERVICES"):
+            pytest.fail(f"PostgreSQL not reachable at {url} ({exc}) and RISK_REQUIRE_SERVICES is set")
+        pytest.skip(f"PostgreSQL not reachable at {url}: start it to run these tests")

@@ -1,7 +1,9 @@
-"""A small trained model (once per session) and apps built around it."""
+"""A small trained model (once per session), apps built around it, and decision logs on both backends."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,10 @@ from fastapi.testclient import TestClient
 from features.state import EmbeddedState
 from models.bundle import load_bundle
 from serve.config import Settings
-from serve.decision_log import SQLiteDecisionLog
+from serve.decision_log import DecisionLog, PostgresDecisionLog, SQLiteDecisionLog
 from serve.engine import ScoringEngine
 from serve.main import create_app
-from tests.builders import train_model
+from tests.builders import DATABASE_URL, require_postgres, train_model
 
 ADMIN_KEY = "admin-key-0001"
 KEYS = {"checkout-key-1": "checkout", "analyst-key-1": "analyst", ADMIN_KEY: "admin"}
@@ -38,3 +40,32 @@ def make_client(model_dir: Path, tmp_path: Path, state=None, **settings) -> Test
 def client(model_dir, tmp_path) -> TestClient:
     with make_client(model_dir, tmp_path) as test_client:
         yield test_client
+
+
+MakeLog = Callable[[], DecisionLog]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLog]:
+    """Opens logs on one store (one SQLite file, or one table prefix); several are like several processes."""
+    opened: list[DecisionLog] = []
+    if request.param == "postgres":
+        require_postgres(DATABASE_URL)
+        prefix = f"test_{uuid.uuid4().hex[:12]}_"
+
+        def make() -> DecisionLog:
+            opened.append(PostgresDecisionLog(DATABASE_URL, table_prefix=prefix))
+            return opened[-1]
+    else:
+
+        def make() -> DecisionLog:
+            opened.append(SQLiteDecisionLog(tmp_path / "log" / "decisions.db"))
+            return opened[-1]
+
+    yield make
+    for log in opened:
+        log.close()
+    if request.param == "postgres":
+        cleaner = PostgresDecisionLog(DATABASE_URL, table_prefix=prefix)
+        cleaner.drop_tables()
+        cleaner.close()

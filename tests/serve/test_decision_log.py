@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,50 +31,11 @@ from serve.decision_log import (
     StoredDecision,
     open_decision_log,
 )
-from tests.builders import make_order
+from tests.builders import DATABASE_URL, make_order, require_postgres
+from tests.serve.conftest import MakeLog
 
-DATABASE_URL = os.environ.get("RISK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FEATURES = [0.5, float("nan"), 3.0, float("inf")]
 
-MakeLog = Callable[[], DecisionLog]
-
-
-def _reachable(url: str) -> None:
-    """Skip (or fail, when services are required) unless PostgreSQL answers at `url`."""
-    import psycopg
-
-    try:
-        psycopg.connect(url, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        if os.environ.get("RISK_REQUIRE_SERVICES"):
-            pytest.fail(f"PostgreSQL not reachable at {url} ({exc}) and RISK_REQUIRE_SERVICES is set")
-        pytest.skip(f"PostgreSQL not reachable at {url}: start it to run these tests")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLog]:
-    """Opens logs on one store (one SQLite file, or one table prefix); several are like several processes."""
-    opened: list[DecisionLog] = []
-    if request.param == "postgres":
-        _reachable(DATABASE_URL)
-        prefix = f"test_{uuid.uuid4().hex[:12]}_"
-
-        def make() -> DecisionLog:
-            opened.append(PostgresDecisionLog(DATABASE_URL, table_prefix=prefix))
-            return opened[-1]
-    else:
-
-        def make() -> DecisionLog:
-            opened.append(SQLiteDecisionLog(tmp_path / "log" / "decisions.db"))
-            return opened[-1]
-
-    yield make
-    for log in opened:
-        log.close()
-    if request.param == "postgres":
-        cleaner = PostgresDecisionLog(DATABASE_URL, table_prefix=prefix)
-        cleaner.drop_tables()
-        cleaner.close()
 
 
 def _order(order_id: str, **overrides: object) -> dict:
@@ -271,7 +230,7 @@ def test_unreachable_postgres_raises_unavailable_quickly_without_the_password() 
 
 @pytest.mark.integration
 def test_postgres_reconnects_once_after_its_connection_is_killed(tmp_path: Path) -> None:
-    _reachable(DATABASE_URL)
+    require_postgres(DATABASE_URL)
     log = PostgresDecisionLog(DATABASE_URL, table_prefix=f"test_{uuid.uuid4().hex[:12]}_")
     try:
         stored = _record(log, _order("ord_1"))

@@ -10,8 +10,8 @@ from serve.decision_log import PostgresDecisionLog, SQLiteDecisionLog
 from serve.decision_log.schema import JsonText, Table
 from serve.decision_log.sql import POSTGRES, SQLITE, create_table, insert
 from serve.reviews import ReviewService
-from tests.builders import make_order
-from tests.serve.reviews.conftest import DATABASE_URL, MakeReviews, reachable, score
+from tests.builders import DATABASE_URL, make_order, require_postgres
+from tests.serve.reviews.conftest import MakeReviews, score
 
 
 def _history(reviews) -> None:
@@ -99,7 +99,7 @@ def test_an_sqlite_log_made_before_the_entity_columns_gains_and_fills_them(tmp_p
 
 
 def test_a_postgres_log_made_before_the_entity_columns_gains_and_fills_them(review_bundle) -> None:
-    reachable(DATABASE_URL)
+    require_postgres(DATABASE_URL)
     import uuid
 
     import psycopg

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,8 +11,8 @@ import pytest
 
 from serve.rules_store.database import Database, PostgresDatabase, SQLiteDatabase
 from serve.rules_store.store import RulesStore
+from tests.builders import DATABASE_URL, require_postgres
 
-DATABASE_URL = os.environ.get("RISK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -31,18 +30,6 @@ class Clock:
         return self.now
 
 
-def reachable(url: str) -> None:
-    """Skip (or fail, when services are required) unless PostgreSQL answers at `url`."""
-    import psycopg
-
-    try:
-        psycopg.connect(url, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        if os.environ.get("RISK_REQUIRE_SERVICES"):
-            pytest.fail(f"PostgreSQL not reachable at {url} ({exc}) and RISK_REQUIRE_SERVICES is set")
-        pytest.skip(f"PostgreSQL not reachable at {url}: start it to run these tests")
-
-
 OpenDatabase = Callable[[], Database]
 
 
@@ -52,7 +39,7 @@ def open_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Op
     opened: list[Database] = []
     prefix = f"test_{uuid.uuid4().hex[:12]}_"
     if request.param == "postgres":
-        reachable(DATABASE_URL)
+        require_postgres(DATABASE_URL)
 
     def make() -> Database:
         db: Database = (PostgresDatabase(DATABASE_URL, table_prefix=prefix) if request.param == "postgres"

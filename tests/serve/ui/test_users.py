@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,8 +10,7 @@ import pytest
 from risk.errors import Conflict, InvalidInput, NotFound
 from serve.decision_log import DecisionLog, PostgresDecisionLog, SQLiteDecisionLog
 from serve.ui.users import UserStore
-
-DATABASE_URL = os.environ.get("RISK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from tests.builders import DATABASE_URL, require_postgres
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
@@ -22,14 +20,7 @@ def log(request, tmp_path) -> Iterator[DecisionLog]:
         yield opened
         opened.close()
         return
-    import psycopg
-
-    try:
-        psycopg.connect(DATABASE_URL, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        if os.environ.get("RISK_REQUIRE_SERVICES"):
-            pytest.fail(f"PostgreSQL not reachable at {DATABASE_URL} ({exc}) and RISK_REQUIRE_SERVICES is set")
-        pytest.skip(f"PostgreSQL not reachable at {DATABASE_URL}: start it to run these tests")
+    require_postgres(DATABASE_URL)
     postgres = PostgresDecisionLog(DATABASE_URL, table_prefix=f"test_{uuid.uuid4().hex[:12]}_")
     yield postgres
     postgres.drop_tables()
