@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from risk.rules import ListItem
+
 RuleMode = Literal["live", "test"]
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -93,10 +95,11 @@ class StoredItem:
     added_version: int
     removed_version: int | None
 
-    def effective(self, at: datetime) -> bool:
-        """In the list at `at`: added at or before, not yet expired nor removed."""
-        return self.added_at <= at and (self.expires_at is None or at < self.expires_at) and (
-            self.removed_at is None or at < self.removed_at)
+    def as_list_item(self) -> ListItem:
+        """The item as rules match it: its span in microseconds (`ListItem.active_at` says when it counts)."""
+        return ListItem(self.value, self.reason, self.author, to_us(self.added_at),
+                        None if self.expires_at is None else to_us(self.expires_at),
+                        None if self.removed_at is None else to_us(self.removed_at))
 
     def as_json(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:

@@ -365,11 +365,7 @@ class RulesStore:
         where = " WHERE removed_at IS NULL" if current_only else ""
         items: dict[str, list[ListItem]] = {}
         for row in s.all(f"SELECT list_name, {_ITEM_COLUMNS} FROM {s.table(LIST_ITEMS)}{where} ORDER BY item_no"):
-            stored = _stored_item(row[1:])
-            items.setdefault(row[0], []).append(ListItem(
-                stored.value, stored.reason, stored.author, to_us(stored.added_at),
-                None if stored.expires_at is None else to_us(stored.expires_at),
-                None if stored.removed_at is None else to_us(stored.removed_at)))
+            items.setdefault(row[0], []).append(_stored_item(row[1:]).as_list_item())
         return [NamedList(name, kind, tuple(items.get(name, ())), int(version))
                 for name, kind, version in s.all(f"SELECT name, kind, version FROM {s.table(LISTS)} ORDER BY name")]
 
