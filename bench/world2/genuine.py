@@ -39,7 +39,7 @@ def genuine_orders(rng: np.random.Generator, population: Population, draft: Tabl
     shipping = np.where(DIGITAL[category], 0, rng.choice([0, 0, 399, 599, 899], n))
     promoted = in_post & posts["promoted"][post0].astype(bool)
     ttb = np.exp(np.log(1500) - 3.2 * (buyers.impulsivity[buyer] - 0.28) - 0.4 * promoted + 1.4 * rng.normal(size=n))
-    viewed = np.maximum(t - np.clip(ttb, 3, 20 * DAY), posts["created"][post0] + 30)
+    viewed = np.minimum(np.maximum(t - np.clip(ttb, 3, 20 * DAY), posts["created"][post0] + 30), t)
     app = rng.random(n) < buyers.app_share[buyer]
     card = own_cards(rng, population, buyer)
     address, gift = shipping_addresses(rng, population, buyer, category)

@@ -49,6 +49,14 @@ def test_every_outcome_is_reported_after_its_order(small_world):
     assert delay[kind == "fraud_chargeback"].max() > 60  # a long tail, beyond any short history
 
 
+def test_what_an_order_refers_to_existed_before_it(small_world):
+    orders = small_world.orders
+    created = orders["created_at"]
+    for column in ("buyer_created_at", "seller_created_at", "post_created_at", "session_post_viewed_at"):
+        assert not (orders[column] > created).any(), column
+    assert not (orders["session_post_viewed_at"] < orders["post_created_at"]).any()
+
+
 def test_rates_are_those_of_a_social_commerce_platform(small_world):
     fate = small_world.truth["fate"]
     assert 0.003 < (fate == "fraud").mean() < 0.02
