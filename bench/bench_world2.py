@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from bench.world2 import generate
+from bench.world2 import PATTERNS, generate
 from bench.world2.baseline import fit_and_score, simple_features
 from risk.contract import FRAUD_KINDS, REGRET_KINDS
 from risk.datasets import read_orders, read_outcomes, write_orders, write_outcomes
@@ -96,11 +96,42 @@ def run_world(seed: int, n_orders: int, days: int, as_of_day: int, verbose: bool
         for risk in RISKS:
             row[f"{model} {risk} auc"] = float(roc_auc_score(y[risk], scores[model][risk]))
             row[f"{model} {risk} ap"] = float(average_precision_score(y[risk], scores[model][risk]))
+    row.update(percentiles(scores, truth))
     for metric in GOALS:
         for model in ("ours", "plain"):
             row[f"{model}/oracle {metric}"] = float(row[f"{model} {metric}"]) / float(row[f"oracle {metric}"])
     row["seconds"] = time.perf_counter() - started
     return row
+
+
+def percentiles(scores: dict[str, dict[str, np.ndarray]], truth: pd.DataFrame) -> dict[str, float]:
+    """Per kind of fraud, the mean percentile of its orders' fraud scores among genuine orders that stayed genuine.
+
+    Kinds: each attack pattern (all its orders, reported or not) and friendly fraud (genuine
+    buyers' orders that came back as fraud). 1.0 is above every genuine order, 0.5 is chance.
+    """
+    pattern, fate = truth["pattern"].to_numpy(), truth["fate"].to_numpy()
+    groups = {p: pattern == p for p in PATTERNS} | {"friendly": (pattern == "genuine") & (fate == "fraud")}
+    out = {}
+    for model, by_risk in scores.items():
+        genuine = np.sort(by_risk["fraud"][(pattern == "genuine") & (fate != "fraud")])
+        for name, rows in groups.items():
+            if rows.any():
+                out[f"{model} percentile {name}"] = float(np.mean(
+                    np.searchsorted(genuine, by_risk["fraud"][rows], side="left") / len(genuine)))
+    return out
+
+
+def pattern_table(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    lines = []
+    for kind in (*PATTERNS, "friendly"):
+        line: dict[str, object] = {"fraud kind": kind}
+        for model in MODELS:
+            column = f"{model} percentile {kind}"
+            line[model] = f"{frame[column].mean():.3f}" if column in frame and frame[column].notna().any() else "-"
+        lines.append(line)
+    return pd.DataFrame(lines)
 
 
 def table(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -152,6 +183,8 @@ def main() -> None:
     print(table(rows).to_string(index=False))
     print()
     print(ratios(rows).to_string(index=False))
+    print("\nmean percentile of each kind of fraud's scores among genuine orders (1.0: above all; 0.5: chance)")
+    print(pattern_table(rows).to_string(index=False))
     print(f"\nwall time {time.perf_counter() - started:.0f} s")
 
 
