@@ -1,6 +1,6 @@
 """Our engine on an independent world (bench/world2), against the generator's own probabilities and a plain model.
 
-    python bench/bench_world2.py                          # 5 seeds, 200,000 orders over 90 days each
+    python bench/bench_world2.py                          # 5 seeds, 150,000 orders over 90 days each
     python bench/bench_world2.py --seeds 3 --orders 50000 --out runs.jsonl
 
 For each seed: one world from bench/world2 (its own fraud mix, delays, drift, noise),
@@ -163,7 +163,8 @@ def ratios(rows: list[dict[str, object]]) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--orders", type=int, default=200_000, help="orders per world (default 200,000)")
+    parser.add_argument("--orders", type=int, default=150_000, help="orders per world (default 150,000: about 2 "
+                        "minutes of CPU per world)")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--as-of-day", type=int, default=60)
     parser.add_argument("--out", type=Path, help="also write each world's row as JSON lines here")
