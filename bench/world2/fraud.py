@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .draft import add_orders
 from .geography import COUNTRIES, CREW_DOMAINS, DIGITAL, PROXY_COUNTRIES, RESALE
 from .params import PATTERNS, World
 from .population import DAY, Population, add_posts, random_addresses
@@ -100,8 +101,7 @@ def fraud_orders(rng: np.random.Generator, world: World, population: Population,
             for row in rows:
                 row.update(pattern=PATTERNS.index(pattern) + 1, p_fraud=world.notice[pattern],
                            p_regret=(1 - world.notice[pattern]) * world.misreported)
-            if rows:
-                draft.add(len(rows), **{c: np.array([r[c] for r in rows]) for c in rows[0]})
+            add_orders(draft, rows)
             done += len(rows)
         made += done
     return made
