@@ -376,6 +376,7 @@ def main() -> None:
                         help="do not inject bench/probe (logs full GCs and state snapshots of the service)")
     parser.add_argument("--work", type=Path, help="working directory (default: a new temp dir, removed at the end)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--port", type=int, help="our service's port (the naive one's is the next); default: any free")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench_http: needs wrk (apt-get install wrk)")
@@ -411,7 +412,7 @@ def main() -> None:
         # ---- naive first: its maximum decides the rates it is run at -------------------------
         naive_rates: list[float] = []
         if args.naive_rates != "none":
-            port = free_port()
+            port = args.port + 1 if args.port else free_port()
             naive = Server("naive", [sys.executable, str(Path(__file__).resolve().parent / "naive_app.py"),
                                      "--model", str(model), "--port", str(port)],
                            dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT)), port, work / "naive.log")
@@ -447,7 +448,7 @@ def main() -> None:
             time.sleep(3)
 
         # ---- ours -------------------------------------------------------------------------
-        port = free_port()
+        port = args.port or free_port()
         env = dict(os.environ, RISK_API_KEYS=json.dumps({API_KEY: "checkout"}))
         env.update(item.split("=", 1) for item in args.server_env)
         repo = args.repo.resolve()
