@@ -60,7 +60,11 @@ class SnapshotFollower:
         self.stop = threading.Event()
         self.pacer = Pacer(cpu_share, stop=self.stop)
         covers = covered_until(snapshot)
+        started, cpu = time.monotonic(), time.thread_time()
         self.state = EmbeddedState.load(snapshot, self.pacer) if covers else EmbeddedState()
+        if covers:
+            log.info("read %s in %.1f s (%.1f s of CPU)", snapshot, time.monotonic() - started,
+                     time.thread_time() - cpu)
         self.since = utc_text(covers - MARGIN) if covers else ""  # rows recorded before it are in the snapshot
         self.covers_until_us = int(covers.timestamp() * 1e6) if covers else None  # newest row applied, so far
         self.last_order, self.last_outcome = 0, 0  # rowids read
@@ -92,7 +96,10 @@ class SnapshotFollower:
 
     def write_snapshot(self) -> None:
         """The state as of the rows applied so far, written piece by piece at the pacer's rate."""
+        started, cpu = time.monotonic(), time.thread_time()
         write_snapshot(self.snapshot, self.state.snapshot_parts(self.covers_until_us), self.pacer)
+        log.info("wrote %s (%d orders) in %.1f s (%.1f s of CPU)", self.snapshot, len(self.state.orders),
+                 time.monotonic() - started, time.thread_time() - cpu)
 
     def run(self) -> None:
         conn = sqlite3.connect(f"file:{self.log_path}?mode=ro", uri=True, timeout=30)
@@ -121,6 +128,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, required=True, help="seconds between snapshots")
     parser.add_argument("--cpu-share", type=float, default=CPU_SHARE, help="of one core, at most (default %(default)s)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="snapshot follower: %(message)s")
     lowest_priority()  # its work can always wait for scoring
     # Its objects are long-lived history: full collections only burn the cores scoring needs (measured:
     # 0.1-5 s each while unpickling and replaying). Young generations are collected after each round.
