@@ -34,6 +34,7 @@ class Pacer:
         self.started = time.thread_time()
         self.slept_s = 0.0  # totals, for reports and tests
         self.bursts = 0
+        self.longest_burst_s = 0.0  # the most CPU spent between two pauses
 
     def tick(self) -> None:
         """Call between small pieces of work: pauses once a burst is spent, raises Interrupted when stopped."""
@@ -46,6 +47,7 @@ class Pacer:
             return
         pause = spent * (1 - self.share) / self.share
         self.bursts += 1
+        self.longest_burst_s = max(self.longest_burst_s, spent)
         self.slept_s += pause
         if self.stop.wait(pause):
             raise Interrupted

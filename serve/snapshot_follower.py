@@ -98,8 +98,9 @@ class SnapshotFollower:
         """The state as of the rows applied so far, written piece by piece at the pacer's rate."""
         started, cpu = time.monotonic(), time.thread_time()
         write_snapshot(self.snapshot, self.state.snapshot_parts(self.covers_until_us), self.pacer)
-        log.info("wrote %s (%d orders) in %.1f s (%.1f s of CPU)", self.snapshot, len(self.state.orders),
-                 time.monotonic() - started, time.thread_time() - cpu)
+        log.info("wrote %s (%d orders) in %.1f s (%.1f s of CPU; longest burst so far %.1f ms)", self.snapshot,
+                 len(self.state.orders), time.monotonic() - started, time.thread_time() - cpu,
+                 self.pacer.longest_burst_s * 1e3)
 
     def run(self) -> None:
         conn = sqlite3.connect(f"file:{self.log_path}?mode=ro", uri=True, timeout=30)
