@@ -191,6 +191,17 @@ class Server:
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
 
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (state snapshot, log close)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log_handle.close()
+        say(f"{self.name}: stopped (exit {self.proc.returncode})")
+
 
 class ChildCpuSampler:
     """Samples the CPU of the service's children every `every_s` during a run: their average and their peak
@@ -217,17 +228,6 @@ class ChildCpuSampler:
         if not rates:
             return math.nan, math.nan
         return float(np.mean(rates)), float(max(rates))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (state snapshot, log close)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log_handle.close()
-        say(f"{self.name}: stopped (exit {self.proc.returncode})")
 
 
 @dataclass

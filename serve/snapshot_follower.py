@@ -68,6 +68,7 @@ class SnapshotFollower:
         self.since = utc_text(covers - MARGIN) if covers else ""  # rows recorded before it are in the snapshot
         self.covers_until_us = int(covers.timestamp() * 1e6) if covers else None  # newest row applied, so far
         self.last_order, self.last_outcome = 0, 0  # rowids read
+        self.unsaved = 0  # rows applied since the last snapshot: none, and there is nothing new to write
 
     def catch_up(self, conn: sqlite3.Connection) -> int:
         """Apply the rows logged since the last call, a few at a time; how many were read."""
@@ -92,12 +93,14 @@ class SnapshotFollower:
             newest = max(as_utc(row[-1]) for row in orders + outcomes)
             self.covers_until_us = max(self.covers_until_us or 0, int(newest.timestamp() * 1e6))
             read += len(orders) + len(outcomes)
+            self.unsaved += len(orders) + len(outcomes)
             self.pacer.tick()
 
     def write_snapshot(self) -> None:
         """The state as of the rows applied so far, written piece by piece at the pacer's rate."""
         started, cpu = time.monotonic(), time.thread_time()
         write_snapshot(self.snapshot, self.state.snapshot_parts(self.covers_until_us), self.pacer)
+        self.unsaved = 0
         log.info("wrote %s (%d orders) in %.1f s (%.1f s of CPU; longest burst so far %.1f ms)", self.snapshot,
                  len(self.state.orders), time.monotonic() - started, time.thread_time() - cpu,
                  self.pacer.longest_burst_s * 1e3)
@@ -113,7 +116,7 @@ class SnapshotFollower:
                         gc.freeze()  # history is long-lived: keep it out of full collections, as the service does
                 except sqlite3.OperationalError:  # tables not created yet, or a busy moment: next round
                     continue
-                if time.monotonic() - last_snapshot >= self.interval_s:
+                if self.unsaved and time.monotonic() - last_snapshot >= self.interval_s:
                     last_snapshot = time.monotonic()
                     self.write_snapshot()
         except Interrupted:  # stopped mid-way: a snapshot being written is dropped, the last one stays whole
