@@ -47,6 +47,7 @@ from serve.decision_log.encoding import as_utc, utc_text
 
 log = logging.getLogger("risk.serve")
 BATCH = 20  # rows per read and apply: about 1-2 ms of work between two checks of the pacer
+ROUND = 20_000  # rows per round at most: a follower that cannot keep up still writes its snapshots
 MARGIN = timedelta(seconds=300)  # read again from before the snapshot: replaying is idempotent, missing is not
 CPU_SHARE = 0.25  # of one core, at most (README: what replay and snapshots took at 1000 orders/s)
 
@@ -71,9 +72,9 @@ class SnapshotFollower:
         self.unsaved = 0  # rows applied since the last snapshot: none, and there is nothing new to write
 
     def catch_up(self, conn: sqlite3.Connection) -> int:
-        """Apply the rows logged since the last call, a few at a time; how many were read."""
+        """Apply the rows logged since the last call (up to ROUND), a few at a time; how many were read."""
         read = 0
-        while True:
+        while read < ROUND:
             orders = conn.execute("SELECT rowid, order_json, recorded_at FROM decisions WHERE rowid > ? "
                                   "AND recorded_at > ? ORDER BY rowid LIMIT ?",
                                   (self.last_order, self.since, BATCH)).fetchall()
@@ -95,6 +96,7 @@ class SnapshotFollower:
             read += len(orders) + len(outcomes)
             self.unsaved += len(orders) + len(outcomes)
             self.pacer.tick()
+        return read
 
     def write_snapshot(self) -> None:
         """The state as of the rows applied so far, written piece by piece at the pacer's rate."""
