@@ -245,7 +245,8 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
     if searches:
         metadata["search"] = searches
     history = orders[orders["created_at"] < config.as_of]
-    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"])
+    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"],
+                                          config.label_delay)
     canary = canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
     metadata["canary"] = canary_record(canary, choice.policy)
     bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata, canary)
