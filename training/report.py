@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from risk.files import write_text_atomically
 from risk.money import format_money, minor_exponent
 from risk.policy import Policy, percent
 from training.evaluate import (
@@ -91,7 +92,7 @@ def write_report(
         sections.append(("baseline", "Baseline comparison", _baseline_section(evaluation, baseline)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_page(title, sections), encoding="utf-8")
+    write_text_atomically(path, _page(title, sections))  # a failure leaves the previous report whole
     return path
 
 
