@@ -43,7 +43,7 @@ from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE, RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
-from risk.policy import DECISION_NAMES
+from risk.policy import DECISION_NAMES, policy_in_words
 from training.label_delay import LabelDelay, delay_weights, estimate_delays
 from training.policy_search import search_policy
 from training.record import canary_record, canary_sample
@@ -268,7 +268,9 @@ def _result(
     data = TrainingSet(X_valid, labels, np.ones(len(valid), bool), valid_start, valid_end, weights, delays)
     choice = search_policy(fraud_p, regret_p, valid["amount"].to_numpy(), valid["fraud"].to_numpy() == 1,
                            valid["regret"].to_numpy() == 1, days, config.costs, weight=_policy_weight(data))
-    say(f"policy: {choice.policy.to_dict()} -> {choice.rates}, {choice.reviews_per_day:.0f} reviews/day")
+    n_valid = max(len(valid), 1)
+    say("policy: " + policy_in_words(choice.policy, choice.reviews_per_day, choice.cost / n_valid,
+                                     choice.cost_approve_all / n_valid, config.costs.currency))
     metadata = _metadata(_fingerprint(valid), config, data, metrics, choice, models)
     metadata["training"]["n_train"] = n_fit
     metadata["training"].pop("from")  # the earliest training order is on the workers; as_of and the slices say it

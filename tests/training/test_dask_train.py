@@ -30,6 +30,7 @@ from training.train import TrainConfig, train, training_set
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 AS_OF = START + pd.Timedelta(days=60)
 QUIET = lambda message: None  # noqa: E731
+DASK_SAID: list[str] = []  # the Dask training's progress lines
 CONFIG = TrainConfig(as_of=AS_OF, maturity=timedelta(days=15), valid_days=10, label_delay="correct",
                      fraud_params={"n_estimators": 40}, regret_params={"n_estimators": 40})
 
@@ -57,7 +58,7 @@ def trained(data, client):
     root, orders, outcomes = data
     single = train(orders, outcomes, CONFIG, QUIET)
     dask_orders, dask_outcomes = partitioned.read_orders(root / "orders"), partitioned.read_outcomes(root / "outcomes")
-    distributed = train_on_dask(client, dask_orders, dask_outcomes, CONFIG, QUIET, partitions=4)
+    distributed = train_on_dask(client, dask_orders, dask_outcomes, CONFIG, DASK_SAID.append, partitions=4)
     start = AS_OF - pd.Timedelta(days=10)
     dask_scores = score_on_dask(distributed.bundle, dask_orders, dask_outcomes, start, None, QUIET,
                                 partitions=3).compute()
@@ -112,6 +113,11 @@ def test_dask_training_records_the_label_delay_correction(trained):
     for risk in ("fraud", "regret"):
         assert ours["reporting_delays"][risk]["base_rate"] == pytest.approx(
             theirs["reporting_delays"][risk]["base_rate"], rel=1e-9)
+
+
+def test_dask_training_says_its_policy_in_words_as_single_machine_training_does(trained):
+    policy = [line for line in DASK_SAID if line.startswith("policy: ")]
+    assert len(policy) == 1 and "reviews a day, expected cost" in policy[0] and "decline_fraud" not in policy[0]
 
 
 def test_dask_training_records_the_tree_count_it_chose(trained):
