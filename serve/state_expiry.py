@@ -20,8 +20,9 @@ log = logging.getLogger("risk.serve")
 
 EXPIRE_EVERY_S = 600.0
 """How often a pass runs: retention is counted in days, so every ten minutes keeps memory within
-minutes' worth of orders of its bound, and a pass over a million orders' state costs about a second
-of one core, spread over its 256 shards."""
+minutes' worth of orders of its bound. A pass over the state of 1,000,000 orders took 4-7 s of CPU
+on a loaded machine (bench/bench_state_load.py, forgetting 727,000 distinct-count logs): about 1% of
+a core at this interval, spread over 256 shards."""
 
 
 class StateExpiry:

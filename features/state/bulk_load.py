@@ -96,12 +96,28 @@ def build(history: History, state: EmbeddedState, say: Say | None = None) -> tup
 def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, int]:
     replay = np.argsort(np.asarray(history.created_us, "int64"), kind="stable")  # orders in replay order
     created = np.asarray(history.created_us, "int64")[replay]
-    amounts = np.asarray(history.amounts, "int64")[replay]
     order_ids = np.asarray(history.order_ids, dtype=object)[replay]
     keys = _entity_keys(history, replay)
     logs: ShardedDict[_Log] = ShardedDict()
     sets: ShardedDict[_SetLog] = ShardedDict()
     seen_at: ShardedDict[list[int]] = ShardedDict()
+    _put_orders(logs, sets, seen_at, keys, created, np.asarray(history.amounts, "int64")[replay], say)
+    say("outcomes")
+    rows, dims, label_t, skipped = _counted_outcomes(history, replay, created)
+    _put_outcomes(logs, seen_at, keys, rows, dims, label_t)
+    say("order records")
+    orders = _order_records(order_ids, created, [(entity, keys[entity]) for entity in LABEL_ENTITIES])
+    labelled: ShardedDict[bool] = ShardedDict()
+    _put_all(labelled, list(zip(order_ids[rows].tolist(), dims.tolist(), strict=True)), [True] * len(rows))
+    with state.lock:
+        state.logs, state.sets, state.seen_at, state.orders, state.labelled = logs, sets, seen_at, orders, labelled
+        state.newest_us = max(state.newest_us, int(created[-1])) if len(created) else state.newest_us
+    return len(created), len(rows), skipped
+
+
+def _put_orders(logs: ShardedDict[_Log], sets: ShardedDict[_SetLog], seen_at: ShardedDict[list[int]],
+                keys: dict[str, Keys], created: np.ndarray, amounts: np.ndarray, say: Say) -> None:
+    """What the orders write (OnlineFeatures.writes_of): their logs, distinct-count logs and first sightings."""
     say("order logs")
     ones = np.ones(len(created), "int64")
     for entity in ENTITY_COLUMNS:
@@ -115,8 +131,11 @@ def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, 
     say("first seen")
     for entity in FIRST_SEEN:
         _put_seen(seen_at, keys[entity], seen_head(entity), created)
-    say("outcomes")
-    rows, dims, label_t, skipped = _counted_outcomes(history, replay, created)
+
+
+def _put_outcomes(logs: ShardedDict[_Log], seen_at: ShardedDict[list[int]], keys: dict[str, Keys],
+                  rows: np.ndarray, dims: np.ndarray, label_t: np.ndarray) -> None:
+    """What the counted outcomes write (online.outcome_writes_of): label logs and report times per entity."""
     for dim, label in enumerate(LABELS):
         ours = dims == dim
         for entity in LABEL_ENTITIES:
@@ -126,14 +145,6 @@ def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, 
         codes = Keys(keys[entity].codes[rows], keys[entity].strings)
         _put_logs(logs, codes, log_head(LABELS_LOG, entity), label_t, (dims == 0).astype("int64"),
                   (dims == 1).astype("int64"))
-    say("order records")
-    orders = _order_records(order_ids, created, [(entity, keys[entity]) for entity in LABEL_ENTITIES])
-    labelled: ShardedDict[bool] = ShardedDict()
-    _put_all(labelled, list(zip(order_ids[rows].tolist(), dims.tolist(), strict=True)), [True] * len(rows))
-    with state.lock:
-        state.logs, state.sets, state.seen_at, state.orders, state.labelled = logs, sets, seen_at, orders, labelled
-        state.newest_us = max(state.newest_us, int(created[-1])) if len(created) else state.newest_us
-    return len(created), len(rows), skipped
 
 
 def _entity_keys(history: History, replay: np.ndarray) -> dict[str, Keys]:
