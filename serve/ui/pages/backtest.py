@@ -52,7 +52,7 @@ def run_backtest(request: Request, ui: UiDep, user: UserDep, dataset: Annotated[
         return _page(request, ui, user, form, problem=RuleProblem.of(exc, text.strip() or tried), status_code=422)
     except RiskError as exc:  # no data set, no orders in the period, too many orders, another backtest running
         return _page(request, ui, user, form, error=exc.message, status_code=exc.status)
-    return _page(request, ui, user, {**form, "text": tried}, result=_result(report, rule_id or "the rule"))
+    return _page(request, ui, user, {**form, "text": tried}, result=_result(report, rule_id or "the rule tried"))
 
 
 def _moment(text: str, name: str) -> datetime:

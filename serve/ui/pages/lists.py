@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from risk.errors import Conflict, InvalidInput, NotFound
+from risk.rules.lists import normalise
 from serve.rules_store.records import NewItem, StoredList
 from serve.rules_store.store import LIST_KINDS
 from serve.ui.app import PREFIX, UiContext
@@ -72,7 +73,8 @@ def add_item(request: Request, name: str, ui: UiDep, user: UserDep, value: Annot
     except InvalidInput as exc:
         return _list_page(request, ui, user, name, form=form, error=exc.message, status_code=exc.status)
     ui.rules.changed()
-    request.session["notice"] = f"{name}: {item.value} added (version {listed.version})"
+    stored = normalise(listed.kind, item.value)  # type: ignore[arg-type]  # the form the store kept (it accepted it)
+    request.session["notice"] = f"{name}: {stored} added (version {listed.version})"
     return RedirectResponse(list_href(name), status_code=303)
 
 
