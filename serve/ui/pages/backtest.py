@@ -24,7 +24,7 @@ from serve.ui.pages.rules import RuleProblem
 from serve.ui.users import User
 
 router = APIRouter()
-OUTCOME_WORDS = {"fraud": "fraud", "regret": "regret (refunded, returned)", "genuine": "good orders",
+OUTCOME_WORDS = {"fraud": "fraud", "regret": "regret", "genuine": "good orders",
                  "unknown": "not known yet"}
 
 

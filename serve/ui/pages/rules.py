@@ -191,15 +191,15 @@ def _audit_row(entry: AuditEntry) -> dict[str, Any]:
     """An audit entry with the fields it changed (before -> after) and both states in full, as text."""
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
-    changed = [(name, _shown(before.get(name)) if entry.before is not None else "-", _shown(after.get(name)))
-               for name in SHOWN_FIELDS if entry.before is None or before.get(name) != after.get(name)]
+    shown = [(name, _shown(before.get(name)), _shown(after.get(name))) for name in SHOWN_FIELDS]
+    changed = [(name, old, new) for name, old, new in shown if entry.before is None or old != new]
     return {"entry": entry, "changed": changed,
             "before": json.dumps(entry.before, indent=2, sort_keys=True, ensure_ascii=False),
             "after": json.dumps(entry.after, indent=2, sort_keys=True, ensure_ascii=False)}
 
 
 def _shown(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
