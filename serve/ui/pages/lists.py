@@ -28,7 +28,7 @@ from serve.ui.users import User
 
 router = APIRouter()
 ITEMS_SHOWN = 500  # items listed at once (a search narrows a longer list)
-MAX_CSV_BYTES = 2_000_000  # as POST /v1/lists/{name}/import
+MAX_CSV_BYTES = 2_000_000  # as POST /v1/lists/{name}/import (a request body is also at most RISK_MAX_BODY_BYTES)
 NOTE = Annotated[str, Form(max_length=2000)]
 
 
@@ -162,6 +162,7 @@ def _list_page(request: Request, ui: UiContext, user: User, name: str, *, q: str
     audit = [{"entry": entry, "summary": _summary(entry.before, entry.after)}
              for entry in reversed(ui.rules.store.history("list", name))]
     return ui.page(request, "list.html", user, listed=listed, items=items[:ITEMS_SHOWN], matching=len(items),
+                   max_body=ui.settings.max_body_bytes,
                    shown=ITEMS_SHOWN, q=q, removed=removed, audit=audit, form=form or {}, error=error,
                    href=list_href(name), rules_using=_rules_using(ui, listed), status_code=status_code)
 

@@ -71,6 +71,23 @@
     }
   });
 
+  // A file larger than the service accepts (RISK_MAX_BODY_BYTES) is refused here, with a message, before sending it.
+  document.addEventListener("submit", function (event) {
+    var inputs = event.target.querySelectorAll ? event.target.querySelectorAll("input[type=file][data-max-bytes]") : [];
+    for (var i = 0; i < inputs.length; i++) {
+      var limit = parseInt(inputs[i].getAttribute("data-max-bytes"), 10);
+      var file = inputs[i].files && inputs[i].files[0];
+      if (file && limit && file.size > limit) {
+        event.preventDefault();
+        inputs[i].setCustomValidity(file.name + " has " + file.size + " bytes; the service accepts " + limit +
+                                    " at most: split it");
+        inputs[i].reportValidity();
+        inputs[i].addEventListener("change", function () { this.setCustomValidity(""); }, {once: true});
+        return;
+      }
+    }
+  });
+
   // Queue: clicking a row (not its checkbox or a link) opens the order; the select-all box ticks every row.
   document.addEventListener("click", function (event) {
     var all = event.target.closest && event.target.closest("input[data-select-all]");

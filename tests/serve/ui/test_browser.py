@@ -244,6 +244,12 @@ def test_an_item_added_from_the_lists_page_is_listed_with_its_reason(live, page)
     assert "chargeback 2026-11-30" in page.locator("tr[data-value=fp_new_one]").inner_text()
     screenshot(page, "list")
 
+    too_big = b"value,reason\n" + b"fp_bulk_0000001,x\n" * 5000  # 90,000 bytes: over the default 64 KiB body limit
+    page.set_input_files("input[name=csv_file]", {"name": "big.csv", "mimeType": "text/csv", "buffer": too_big})
+    page.click("#import button[type=submit]")
+    assert "at most" in page.eval_on_selector("input[name=csv_file]", "e => e.validationMessage")
+    assert page.locator("tr[data-value=fp_bulk_0000001]").count() == 0 and page.url.endswith("/ui/lists/stolen")
+
 
 def test_markup_in_rules_and_lists_shows_as_text_and_never_runs(live, page) -> None:
     injected_rules_and_lists(live.app.state.rules.store)
