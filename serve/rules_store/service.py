@@ -1,4 +1,5 @@
-"""What the rules routes call: the store, this process's watcher (a change is in effect here at once) and backtests."""
+"""What the rules routes and the web app's rules, lists and backtest pages call: the store, this process's
+watcher (a change is in effect here at once) and bounded backtests."""
 
 from __future__ import annotations
 
