@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from risk.errors import InvalidInput, RiskError
-from serve.rules_store.backtests import CANDIDATE_ID
 from serve.rules_store.errors import InvalidRule
 from serve.ui import charts, formatting
 from serve.ui.app import UiContext
@@ -73,6 +72,8 @@ def _page(request: Request, ui: UiContext, user: User, form: dict[str, Any], *, 
 
 def _result(report: dict[str, Any], name: str) -> dict[str, Any]:
     """The API's report laid out for the page: figures as text, amounts in their own currencies, two charts."""
+    from serve.rules_store.backtests import CANDIDATE_ID  # here, as in RulesService: no backtest code at start-up
+
     days = report["hits_by_day"]
     by_outcome = report["by_outcome"]
     overrides = report["overrides"]
