@@ -8,7 +8,6 @@ per process; both refused at once with a message rather than left to hang the pa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -20,6 +19,7 @@ from serve.ui import charts, formatting
 from serve.ui.app import UiContext
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
 from serve.ui.pages.rules import RuleProblem
+from serve.ui.times import form_time
 from serve.ui.users import User
 
 router = APIRouter()
@@ -45,21 +45,13 @@ def run_backtest(request: Request, ui: UiDep, user: UserDep, dataset: Annotated[
         tried = text.strip() or (ui.rules.store.rule(rule_id).head.state.text if rule_id else "")
         if not tried:
             raise InvalidInput("type a rule, or choose a stored rule to try its latest text")
-        report = ui.rules.backtest(dataset, _moment(start, "from"), _moment(end, "to") if end.strip() else None,
+        report = ui.rules.backtest(dataset, form_time(start, "from"), form_time(end, "to") if end.strip() else None,
                                    tried, None, replaces=rule_id or None)
     except InvalidRule as exc:
         return _page(request, ui, user, form, problem=RuleProblem.of(exc, text.strip() or tried), status_code=422)
     except RiskError as exc:  # no data set, no orders in the period, too many orders, another backtest running
         return _page(request, ui, user, form, error=exc.message, status_code=exc.status)
     return _page(request, ui, user, {**form, "text": tried}, result=_result(report, rule_id or "the rule tried"))
-
-
-def _moment(text: str, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name}: an ISO 8601 time like 2026-03-01T00:00Z, got {text[:40]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _page(request: Request, ui: UiContext, user: User, form: dict[str, Any], *, result: dict[str, Any] | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from serve.rules_store.records import NewItem, StoredList
 from serve.rules_store.store import LIST_KINDS
 from serve.ui.app import PREFIX, UiContext
 from serve.ui.pages.deps import CsrfChecked, UiDep, UserDep
+from serve.ui.times import form_time
 from serve.ui.users import User
 
 router = APIRouter()
@@ -136,14 +137,8 @@ def restore_list(request: Request, name: str, ui: UiDep, user: UserDep, version:
 
 
 def _expiry(text: str) -> datetime | None:
-    """An expiry typed in the form: empty (never), or an ISO 8601 time, UTC when no offset is given."""
-    if not text.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"expires: an ISO 8601 time like 2027-01-01T00:00Z, got {text[:40]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """An expiry typed in the form: empty (never), or an RFC 3339 time as the API takes it."""
+    return form_time(text, "expires") if text.strip() else None
 
 
 def _lists_page(request: Request, ui: UiContext, user: User, *, form: dict[str, Any], error: str | None = None,

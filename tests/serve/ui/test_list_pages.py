@@ -43,7 +43,8 @@ def test_an_item_added_from_the_page_is_stored_in_its_normal_form_with_reason_au
     token = csrf_of(lists_client.get("/ui/lists/proxies").text)
 
     answer = lists_client.post("/ui/lists/proxies/add", data={"csrf_token": token, "value": "192.168.7.9/16",
-                                                             "reason": "ticket 12", "expires_at": "2099-01-01T00:00"})
+                                                             "reason": "ticket 12",
+                                                             "expires_at": "2099-01-01T00:00:00Z"})
 
     assert "proxies: 192.168.0.0/16 added (version 3)" in answer.text
     assert values(answer.text) == ["10.0.0.0/8", "192.168.0.0/16"]
@@ -57,11 +58,14 @@ def test_an_item_not_of_the_lists_kind_is_refused_beside_the_form_keeping_what_w
     answer = lists_client.post("/ui/lists/proxies/add", data={"csrf_token": token, "value": "300.1.1.1",
                                                              "reason": "typo"})
     past = lists_client.post("/ui/lists/proxies/add", data={"csrf_token": token, "value": "1.2.3.4",
-                                                           "expires_at": "2001-01-01T00:00Z"})
+                                                           "expires_at": "2001-01-01T00:00:00Z"})
+    local = lists_client.post("/ui/lists/proxies/add", data={"csrf_token": token, "value": "1.2.3.4",
+                                                            "expires_at": "2099-01-01T00:00"})  # as the API: refused
 
     assert answer.status_code == 422 and 'class="refused"' in answer.text and "300.1.1.1" in answer.text
     assert 'name="value" value="300.1.1.1"' in answer.text
     assert past.status_code == 422 and "not in the future" in past.text
+    assert local.status_code == 422 and "expires: not an RFC 3339 time" in local.text
     assert values(answer.text) == ["10.0.0.0/8"]
 
 
