@@ -94,12 +94,12 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     )
     app.state.service = service  # read by serve.deps.get_service only
     app.state.rules = RulesService(store, watcher, settings.backtest_data_dir,  # serve.deps.get_rules
-                                   lambda: engine.scorer.bundle)
+                                   lambda: engine.scorer.bundle, max_orders=settings.backtest_max_orders)
     errors.install(app, metrics)
     for router in (orders.router, outcomes.router, reviews.router, rules.router, lists.router, ops.router):
         app.include_router(router)
     install_docs(app)
-    mount_ui(app, settings, service)
+    mount_ui(app, settings, service, app.state.rules)
     if settings.fast_path:
         app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first
