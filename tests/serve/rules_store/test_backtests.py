@@ -36,7 +36,11 @@ AMOUNTS = [1000, 2000, 3000, 4000, 5000, 6000]
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    folder = tmp_path / "datasets" / "small"
+    return write_small_dataset(tmp_path / "datasets" / "small")
+
+
+def write_small_dataset(folder: Path) -> Path:
+    """The six orders of card fp_x and their outcomes, as a data set directory (the web app's tests use it too)."""
     folder.mkdir(parents=True)
     rows = [flatten(Order.model_validate(make_order(
         order_id=f"o{n}", created_at=moment.isoformat(), amount=amount, **{"payment.card_fingerprint": "fp_x"})))
