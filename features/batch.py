@@ -18,7 +18,7 @@ from features.clock import to_seconds, to_us
 from features.history import DISTINCT_WINDOWS, HISTORY_BLOCKS, LABELS
 from features.keys import LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, entity_key_columns
 from features.prefix import PrefixIndex
-from features.reads import Distinct, FirstSeen, Prefix, Previous, Read, Reported
+from features.reads import Distinct, FirstSeen, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS
 
@@ -130,8 +130,6 @@ class _History:
                 self.reads[read] = self._first_seen(read)
             elif isinstance(read, Reported):
                 self.reads[read] = self._reported(read)
-            elif isinstance(read, Previous):
-                self.reads[read] = self._previous(read)
             elif isinstance(read, Distinct):
                 self.say(f"  distinct {read.other}s by {read.entity}")
                 index = _distinct_index(self.keys[read.entity], self.keys[read.other], self.t_us)
@@ -152,15 +150,6 @@ class _History:
         result = first[np.where(known, codes, -1)].astype("float64")
         result[~known | (result >= self.t_us)] = np.nan
         return result
-
-    def _previous(self, read: Previous) -> np.ndarray:
-        """The latest order of the entity with `other` known strictly before t, within the longest distinct window."""
-        codes, others = self.keys[read.entity], self.keys[read.other]
-        valid = (codes >= 0) & (others >= 0)
-        index = PrefixIndex(codes[valid], self.t_us[valid], np.ones((int(valid.sum()), 1), "int64"))
-        _, last = index.first_and_last(codes, self.t_us - 1)  # at or before t - 1 us: strictly before t
-        horizon = (self.t_us - max(DISTINCT_WINDOWS.values())).astype("float64")
-        return np.where(np.isnan(last) | (last <= horizon) | (codes < 0), np.nan, last)
 
     def _reported(self, read: Reported) -> tuple[np.ndarray, np.ndarray]:
         rows, times, weights = self._label_events()

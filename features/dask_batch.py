@@ -31,7 +31,7 @@ from features.batch import BatchRow, all_reads, history_features, read_values, r
 from features.catalog import FEATURE_NAMES
 from features.clock import to_us
 from features.keys import ENTITY_COLUMNS, PAIR_SEPARATOR, PAIRS
-from features.reads import Distinct, Previous, Read
+from features.reads import Distinct, Read
 from risk.contract import FRAUD_KINDS, REGRET_KINDS
 from risk.errors import DataError
 
@@ -129,7 +129,7 @@ def entity_families() -> dict[str, tuple[Read, ...]]:
 
 def _key_names(entity: str, reads: Sequence[Read]) -> list[str]:
     """The entity and the `other` entities of its distinct counts, each a key column of the shuffled frame."""
-    others = [read.other for read in reads if isinstance(read, Distinct | Previous)]
+    others = [read.other for read in reads if isinstance(read, Distinct)]
     return list(dict.fromkeys([entity, *others]))
 
 

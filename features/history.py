@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from features import ops
 from features.clock import DAY, HOUR, MINUTE
 from features.definition import FeatureDef, Sentence
-from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, PAIRS
-from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Previous, Reported, Sums, Value
+from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Reported, Sums, Value
 from features.row import Row
 
-VELOCITY_WINDOWS = {"1m": MINUTE, "10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
+VELOCITY_WINDOWS = {"10m": 10 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 DISTINCT_WINDOWS = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY}
 DISTINCT: tuple[tuple[str, str], ...] = (
     ("device", "card"),
@@ -37,16 +37,9 @@ DISTINCT: tuple[tuple[str, str], ...] = (
     ("device", "buyer"),
     ("ip", "buyer"),
     ("card", "buyer"),
-    # shared infrastructure and account drift: a drop address shared by buyers, an IP cycling cards,
-    # an account suddenly on many devices
-    ("address", "buyer"),
-    ("ip", "card"),
-    ("buyer", "device"),
 )
-FIRST_SEEN = ("card", "device", "ip", "address", "buyer_seller", "buyer_device", "buyer_card", "buyer_address",
-              "buyer", "buyer_ip")
-LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer", "address", "post")
-# address: a drop address's earlier fraud; post: an item whose buyers asked for refunds (seller-side regret)
+FIRST_SEEN = ("card", "device", "ip", "address", "buyer_seller", "buyer_device", "buyer_card", "buyer_address")
+LABEL_ENTITIES = ("seller", "device", "card", "ip", "buyer")
 # A compromised card or terminal shows in the last week or month behind the reporting delay,
 # a bad seller over a quarter: each entity gets all three.
 LABEL_WINDOWS = {"7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
@@ -58,29 +51,18 @@ LABELS = ("fraud", "regret")  # the weights of the labels log, in this order
 RISING_VELOCITY = ("card", "device", "ip")
 """Entities whose escalating velocity and spread (orders, amounts, distinct cards or buyers) never lower fraud
 risk: card testing and stolen-card bursts. Not the buyer or seller, whose volume is mostly loyalty or success."""
-REPORTED_FRAUD = ("card", "device", "buyer", "ip", "address")
+REPORTED_FRAUD = ("card", "device", "buyer", "ip")
 """Entities on which a fresh fraud report never lowers fraud risk. Not the seller: a victim merchant's reports
 say little of the next buyer (on the handbook, a terminal's rate after its compromise ended misled the trees)."""
-BIN_BURST_WINDOWS = ("1m", "10m", "1h")
-"""A card BIN's velocity within the hour never lowers fraud risk (card testing runs through a BIN's numbers); over a
-day or more a BIN's volume is its bank's size, with no stance."""
 LOG_AMOUNT_ENTITIES = ("buyer",)
-PREVIOUS: tuple[tuple[str, str], ...] = (("card", "buyer"), ("device", "buyer"), ("ip", "buyer"), ("buyer", "card"))
-"""(entity, other) whose time since the previous order is read off the distinct-count log of the pair (an order of
-the entity with `other` known: every order, for the buyer of a card, device or IP, and the card of a buyer)."""
-ESTABLISHED_BUYER_DAYS = 30
-NOVELTY_PAIRS = ("buyer_device", "buyer_ip", "buyer_card", "buyer_address")
-"""What an established buyer uses that may be new: behaviour change of an old account (takeover, resold account)."""
-NOVELTY_COLUMNS = tuple(ENTITY_COLUMNS[PAIRS[pair][1]] for pair in NOVELTY_PAIRS)
 
-WINDOW_WORDS = {"1m": "minute", "10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
+WINDOW_WORDS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
                 "30d": "30 days", "90d": "90 days"}
 """How a reason says each window ("in the last hour"); every window a feature uses must be here."""
 ENTITY_WORDS = {"card": "card", "buyer": "buyer", "device": "device", "ip": "IP address", "seller": "seller",
                 "address": "shipping address", "buyer_seller": "buyer and seller pair",
                 "buyer_device": "buyer's device", "buyer_card": "buyer's card",
-                "buyer_address": "buyer's shipping address", "post": "post", "bin": "card BIN",
-                "buyer_ip": "buyer's IP address"}
+                "buyer_address": "buyer's shipping address"}
 """How a reason says each entity and pair; every entity a feature uses must be here."""
 
 
@@ -118,8 +100,8 @@ def _check_words(feature: FeatureDef) -> None:
             raise KeyError(f"feature {feature.name}: no words for {part!r} (add it to WINDOW_WORDS or ENTITY_WORDS)")
 
 
-def _rising(entity: str, window: str | None = None) -> int:
-    return 1 if entity in RISING_VELOCITY or (entity == "bin" and window in BIN_BURST_WINDOWS) else 0
+def _rising(entity: str) -> int:
+    return 1 if entity in RISING_VELOCITY else 0
 
 
 def _reported(entity: str, label: str) -> int:
@@ -151,11 +133,11 @@ def _velocity() -> list[HistoryBlock]:
             features += [
                 FeatureDef("{measure}_by_{entity}_{window}", f"Orders with the same {entity} in the last {window}",
                            Sentence("{count} orders with this {entity} in the last {window}"),
-                           "order_count", entity, window, direction=_rising(entity, window)),
+                           "order_count", entity, window, direction=_rising(entity)),
                 FeatureDef("{measure}_by_{entity}_{window}",
                            f"Amount of orders with the same {entity} in the last {window}",
                            Sentence("{money} spent with this {entity} in the last {window}"),
-                           "amount_sum", entity, window, direction=_rising(entity, window)),
+                           "amount_sum", entity, window, direction=_rising(entity)),
             ]
         reads: dict[str, NamedRead] = {"now": _now(ORDERS_LOG, entity),
                                        "starts": _starts(ORDERS_LOG, entity, VELOCITY_WINDOWS)}
@@ -353,50 +335,8 @@ def _derived() -> list[HistoryBlock]:
     ]
 
 
-def _paces(r: Row, t: Value, previous: tuple[Value, ...]) -> list[Value]:
-    """Orders per hour at the pace since each entity's previous order: 3600 / seconds since it (at least 1 s).
-
-    0 when there was none in the distinct window (or no such entity): a pace, not a gap, so "none lately" is the
-    calm end of the scale a model constrained to "a faster pace never lowers risk" can place, where an unknown
-    gap could be put on either side (a new card, risky for other reasons, has no previous order either).
-    """
-    return [ops.unknown_as(3600.0 / ops.at_least((t - time) / 1e6, 1.0), 0.0) for time in previous]
-
-
-def _novelty(r: Row, t: Value, buyer: Value, pairs: tuple[Value, ...]) -> list[Value]:
-    """How many of the order's device, IP, card and address are new to a buyer the engine has known for a month.
-
-    0 for a buyer first seen less than a month ago (everything of a new buyer is new: not a change of
-    behaviour), unknown for a buyer never seen; a device or address the order lacks is not counted as new.
-    """
-    established = ops.greater(t - buyer, ESTABLISHED_BUYER_DAYS * DAY)
-    new = 0.0
-    for first, column in zip(pairs, NOVELTY_COLUMNS, strict=True):
-        new = new + ops.flag_not(ops.is_known(first)) * ops.is_known(r[column])
-    return [established * new]
-
-
-def _behaviour() -> list[HistoryBlock]:
-    paces = HistoryBlock(
-        tuple(FeatureDef("order_pace_by_{entity}",
-                         f"3600 / seconds since the previous order with this {entity} (at least 1 s; 0 if none in "
-                         "the last 7 days)",
-                         Sentence("previous order with this {entity} at a pace of {value:,.2f} orders an hour"),
-                         "order_pace", entity, direction=_rising(entity))
-              for entity, _ in PREVIOUS),
-        {"previous": tuple(Previous(entity, other) for entity, other in PREVIOUS)}, _paces)
-    novelty = HistoryBlock(
-        (FeatureDef("new_on_established_buyer", f"How many of the device, IP, card and shipping address are new to "
-                    f"a buyer known for over {ESTABLISHED_BUYER_DAYS} days",
-                    Sentence("{count} of device, IP, card and address new to an established buyer",
-                             unknown="Buyer never seen before"),
-                    "novelty", "buyer", direction=1),),
-        {"buyer": FirstSeen("buyer"), "pairs": tuple(FirstSeen(pair) for pair in NOVELTY_PAIRS)}, _novelty)
-    return [paces, novelty]
-
-
 HISTORY_BLOCKS: list[HistoryBlock] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(), *_report_times(),
-                                      *_derived(), *_behaviour()]
+                                      *_derived()]
 """What batch and online evaluate, in catalog order."""
 
 HISTORY_FEATURES: list[FeatureDef] = [feature for block in HISTORY_BLOCKS for feature in block.features]

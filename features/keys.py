@@ -21,15 +21,12 @@ ENTITY_COLUMNS: dict[str, str] = {
     "ip": "session_ip",
     "seller": "seller_account_id",
     "address": "shipping_address_hash",
-    "post": "post_post_id",
-    "bin": "payment_card_bin",
 }
 PAIRS: dict[str, tuple[str, str]] = {
     "buyer_seller": ("buyer", "seller"),
     "buyer_device": ("buyer", "device"),
     "buyer_card": ("buyer", "card"),
     "buyer_address": ("buyer", "address"),
-    "buyer_ip": ("buyer", "ip"),
 }
 PAIR_SEPARATOR = "|"
 

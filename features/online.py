@@ -36,7 +36,7 @@ from features.keys import (
     seen_head,
 )
 from features.ops import log_amount_units
-from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Previous, Read, Reported
+from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
 from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Order
@@ -115,13 +115,8 @@ class OnlineFeatures:
                            if isinstance(r, FirstSeen)]
         self.seen_reads += [(slot, r.entity, reported_head(r.label, r.entity), True) for r, slot in reads.items()
                             if isinstance(r, Reported)]
-        # a Previous read takes the newest event of its pair's slice: (count slot, previous slot or -1, entity, head)
-        previous = {(r.entity, r.other): slot for r, slot in reads.items() if isinstance(r, Previous)}
-        self.distinct_reads = [(slot, previous.pop((r.entity, r.other), -1), r.entity,
-                                log_head(pairs_log(r.other), r.entity))
+        self.distinct_reads = [(slot, r.entity, log_head(pairs_log(r.other), r.entity))
                                for r, slot in reads.items() if isinstance(r, Distinct)]
-        if previous:
-            raise ValueError(f"Previous reads {sorted(previous)} need a Distinct read of the same pair")
         self.row_features = [f.compute for f in catalog.ROW_FEATURES]
         # key heads of the writes, built once: per order only the entity's key is appended
         self.order_heads = [(entity, log_head(ORDERS_LOG, entity)) for entity in ENTITY_COLUMNS]
@@ -171,14 +166,12 @@ class OnlineFeatures:
             else:
                 seen_slots.append((slot, report))
                 seen.append(head + key)
-        for slot, previous_slot, entity, head in self.distinct_reads:
+        for slot, entity, head in self.distinct_reads:
             key = keys[entity]
             if key is None:
                 values[slot] = _UNKNOWN[_DISTINCT_WIDTH]
-                if previous_slot >= 0:
-                    values[previous_slot] = _NAN
             else:
-                slice_slots.append((slot, previous_slot))
+                slice_slots.append(slot)
                 slices.append((head + key, t - _LONGEST_DISTINCT, t))
         sums, times, members = self.state.fetch(prefixes, seen, slices)
         for (slot, width), found in zip(prefix_slots, sums, strict=True):
@@ -188,10 +181,8 @@ class OnlineFeatures:
                 values[slot] = reported_up_to(found, t)
             else:
                 values[slot] = _NAN if found is None or found[0] >= t else found[0]
-        for (slot, previous_slot), events in zip(slice_slots, members, strict=True):
+        for slot, events in zip(slice_slots, members, strict=True):
             values[slot] = distinct_counts(events, t)
-            if previous_slot >= 0:
-                values[previous_slot] = events[-1][0] if events else _NAN
         for slot, gather in self.gathers:
             values[slot] = gather(values)
         return values

@@ -9,7 +9,7 @@ Unknown values are NaN (numbers, times, flags) or None (text).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,13 +37,6 @@ def at_least(x: Num, floor: float) -> Num:
     if _is_vector(x):
         return np.where(np.isnan(x), np.nan, np.maximum(x, floor))
     return x if x != x else max(x, floor)
-
-
-def unknown_as(x: Num, value: float) -> Num:
-    """x, with `value` where x is unknown."""
-    if _is_vector(x):
-        return np.where(np.isnan(x), value, x)
-    return value if x != x else x
 
 
 def log1p(x: Num) -> Num:
@@ -109,14 +102,6 @@ def code(a: Any, vocabulary: Vocabulary) -> Num:
     if a is None:
         return math.nan
     return lookup.get(a, other)
-
-
-def lookup(a: Any, table: Mapping[str, float]) -> Num:
-    """The text's number in `table`, unknown for a text not in it (or unknown)."""
-    if _is_vector(a):
-        return np.fromiter((math.nan if x is None else table.get(x, math.nan) for x in a), dtype="float64",
-                           count=len(a))
-    return math.nan if a is None else table.get(a, math.nan)
 
 
 def hour_of_day(seconds: Num) -> Num:

@@ -52,18 +52,6 @@ class Reported:
     label: str
 
 
-@dataclass(frozen=True)
-class Previous:
-    """Microseconds at which the entity's latest order with `other` known was placed, in (t - w, t), w the longest
-    of DISTINCT_WINDOWS (the state keeps the pair's events that long); NaN if there was none or the order has no
-    such entity: "none lately", which a model constrained to "sooner is riskier" places with the oldest, as it does
-    an unknown report age. Online it is the newest event of the slice the distinct counts read: no extra round
-    trip."""
-
-    entity: str
-    other: str
-
-
-Read = Prefix | FirstSeen | Distinct | Reported | Previous
+Read = Prefix | FirstSeen | Distinct | Reported
 NamedRead = Read | tuple[Read, ...]
 """What one parameter of a combine function receives: one read, or one per window."""

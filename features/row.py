@@ -16,7 +16,6 @@ from typing import Any
 
 from features import ops
 from features.definition import Sentence
-from features.timezones import UTC_OFFSET_HOURS
 from risk.contract import CHANNELS as CONTRACT_CHANNELS
 from risk.contract import FUNDING_KINDS
 
@@ -89,12 +88,6 @@ add_row_feature("quantity", "Items in the order", "{value:.0f} items", _column("
 @row_feature("hour_of_day_utc", "Hour of the purchase, UTC", "bought at {value:02.0f}:00 UTC")
 def _hour(r: Row) -> Any:
     return ops.hour_of_day(r["created_at"])
-
-
-@row_feature("hour_of_day_buyer_local", "Hour of the purchase in the buyer's country (standard time)",
-             "bought at {value:02.0f}:00 in the buyer's country")
-def _local_hour(r: Row) -> Any:
-    return ops.hour_of_day(r["created_at"] + ops.lookup(r["buyer_country"], UTC_OFFSET_HOURS) * 3600.0)
 
 
 @row_feature("day_of_week_utc", "Day of the week of the purchase, Monday = 0", "bought on day {value:.0f} of the week")

@@ -22,7 +22,7 @@ from features.state.sharded import SHARDS, ShardedDict
 from risk.errors import DataError
 from risk.files import write_atomically
 
-SNAPSHOT_VERSION = 5  # 5: post and BIN logs, new pair sets, buyer and buyer-IP seen keys (a 4 lacks them)
+SNAPSHOT_VERSION = 4
 _SHARD_MASK = SHARDS - 1
 _NO_TIMES: list[int] = []  # the times of a log never written: never read, never grown
 

@@ -31,7 +31,6 @@ def same(vector_value, scalar_values):
         lambda a, b: ops.is_known(a) + ops.flag_not(ops.is_known(b)),
         lambda a, b: ops.known_if(a, ops.greater(b, 0.5)),
         lambda a, b: ops.square_root(a),
-        lambda a, b: ops.unknown_as(a, -1.0) + b,
         lambda a, b: ops.log_amount(a * 7.3),
     ],
 )
@@ -47,7 +46,6 @@ def test_numeric_op_agrees_between_vector_and_scalar(op):
         lambda a, b: ops.differs(a, b),
         lambda a, b: ops.equals(a, "US"),
         lambda a, b: ops.code(a, VOCAB),
-        lambda a, b: ops.lookup(a, {"US": -5.0, "prepaid": 1.5}),
         lambda a, b: ops.is_known(a),
     ],
 )
