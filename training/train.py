@@ -126,18 +126,10 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
     # converted before the feature work, so a currency the rates lack fails in seconds, not minutes
     amount = config.rates.to_minor(history["amount"].to_numpy(), history["currency"].to_numpy(), config.costs.currency)
     delays = estimate_delays(history, known_outcomes, as_of)
-    span_days = (as_of - history["created_at"].min()).total_seconds() / 86400
-    # at most half the history is too young to learn from: beyond that the estimated delays are
-    # extrapolations, and the weights (capped at 1 / min_reported) are the better bet than no data
-    youngest_days = min(max(delay.age_reaching(config.min_reported) if delay.kinds else 0.0
-                            for delay in delays.values()), span_days / 2)
-    for risk, delay in delays.items():
-        share = delay.cdf(np.array([7.0, 30.0]))
-        say(f"{risk} reports: {share[0]:.0%} within 7 days, {share[1]:.0%} within 30; "
-            f"base rate {delay.base_rate:.3%} including those still to come")
+    usable_end, youngest_days = learnable_end(delays, as_of, history["created_at"].min(), config.min_reported)
+    say_delays(delays, say)
     labels = labels_as_of(history, known_outcomes, as_of, timedelta(0))
     created = history["created_at"]
-    usable_end = as_of - timedelta(days=youngest_days)
     keep = (created < usable_end).to_numpy()
     if config.train_from is not None:
         keep &= (created >= config.train_from).to_numpy()
@@ -157,6 +149,29 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
     X = features[list(FEATURE_NAMES)].to_numpy(dtype="float32")[keep]
     valid = (created >= valid_start).to_numpy()[keep]
     return TrainingSet(X, frame[keep].reset_index(drop=True), valid, valid_start, usable_end, weights, delays)
+
+
+def learnable_end(delays: dict[str, LabelDelay], as_of: pd.Timestamp, first_created: pd.Timestamp,
+                  min_reported: float) -> tuple[pd.Timestamp, float]:
+    """Under the delay correction: the end of the orders old enough to learn from, and that age in days.
+
+    The youngest orders learned from have `min_reported` of each label's outcomes reported. At
+    most half the history is too young to learn from: beyond that the estimated delays are
+    extrapolations, and the weights (capped at 1 / min_reported) are the better bet than no data.
+    One function for `training.train` and `training.dask_train`, so both learn from the same orders.
+    """
+    span_days = (as_of - first_created).total_seconds() / 86400
+    youngest_days = min(max(delay.age_reaching(min_reported) if delay.kinds else 0.0
+                            for delay in delays.values()), span_days / 2)
+    return as_of - timedelta(days=youngest_days), youngest_days
+
+
+def say_delays(delays: dict[str, LabelDelay], say: Progress) -> None:
+    """One line per label: how much is reported within 7 and 30 days, and the base rate with what is to come."""
+    for risk, delay in delays.items():
+        share = delay.cdf(np.array([7.0, 30.0]))
+        say(f"{risk} reports: {share[0]:.0%} within 7 days, {share[1]:.0%} within 30; "
+            f"base rate {delay.base_rate:.3%} including those still to come")
 
 
 def _label_frame(labels: pd.DataFrame, created: pd.Series, amount: np.ndarray) -> pd.DataFrame:
@@ -245,7 +260,8 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
     if searches:
         metadata["search"] = searches
     history = orders[orders["created_at"] < config.as_of]
-    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"])
+    metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"],
+                                          config.label_delay)
     canary = canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
     metadata["canary"] = canary_record(canary, choice.policy)
     bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata, canary)

@@ -194,15 +194,10 @@ class EmbeddedState(FeatureState):
         return {order_id for order_id in order_ids if order_id in orders}
 
     def expire(self) -> int:
-        """Forget orders past retention (and their label marks); returns how many."""
-        with self.lock:
-            horizon = self.newest_us - ORDER_RETENTION_US
-            old = [oid for oid, rec in self.orders.items() if rec.created_us < horizon]
-            for oid in old:
-                self.orders.pop(oid)
-                self.labelled.pop((oid, 0))
-                self.labelled.pop((oid, 1))
-            return len(old)
+        """Forget order records, logs and set logs past retention (features.state.expiry); returns how many."""
+        from features.state.expiry import expire
+
+        return expire(self).total
 
     def snapshot(self, path: Path) -> None:
         """Write the whole state atomically (temp file + rename), so a crash never leaves half a file.
