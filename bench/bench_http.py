@@ -179,6 +179,18 @@ class Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def children_cpu_seconds(self) -> float:
+        """CPU seconds of the service's live child processes (the snapshot follower, a forked writer)."""
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (state snapshot, log close)
@@ -189,6 +201,33 @@ class Server:
                 self.proc.wait()
         self._log_handle.close()
         say(f"{self.name}: stopped (exit {self.proc.returncode})")
+
+
+class ChildCpuSampler:
+    """Samples the CPU of the service's children every `every_s` during a run: their average and their peak
+    (the most of a core they used in one window), to tell a writer that works in bursts from a smooth one."""
+
+    def __init__(self, server: Server, every_s: float = 0.25) -> None:
+        import threading
+
+        self.server, self.every_s = server, every_s
+        self.stop, self.samples = threading.Event(), [(time.monotonic(), server.children_cpu_seconds())]
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(self.every_s):
+            self.samples.append((time.monotonic(), self.server.children_cpu_seconds()))
+
+    def finish(self) -> tuple[float, float]:
+        """(average cores, peak cores over one window); a child that exited drops out (its time is not counted)."""
+        self.stop.set()
+        self.thread.join()
+        pairs = list(zip(self.samples, self.samples[1:], strict=False))
+        rates = [max(0.0, (b[1] - a[1]) / (b[0] - a[0])) for a, b in pairs if b[0] > a[0]]
+        if not rates:
+            return math.nan, math.nan
+        return float(np.mean(rates)), float(max(rates))
 
 
 @dataclass
@@ -211,6 +250,8 @@ class Run:
     max_lag_ms: float = 0.0
     wraps: int = 0
     server_cpu: float = math.nan  # cores used by the server process over the run
+    children_cpu: float = math.nan  # cores used by its child processes (snapshot follower or forked writer)
+    children_peak: float = math.nan  # ... the most in one 0.25 s window
     wrk_cpu: float = math.nan
     loadavg_before: float = math.nan
     inproc_n: int = 0
@@ -241,8 +282,10 @@ def run_wrk(server: Server, run: Run, bodies: Path, threads: int = 1, once: bool
     run.started_at = time.time()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+    sampler = ChildCpuSampler(server)
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - wall_before
+    run.children_cpu, run.children_peak = sampler.finish()
     run.ended_at = time.time()
     run.server_cpu = (server.cpu_seconds() - cpu_before) / wall
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -335,14 +378,16 @@ def fmt(value: float, digits: int = 2) -> str:
 
 def print_table(runs: list[Run]) -> None:
     head = ("server", "run", "target rps", "achieved rps", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
-            "late sends", "in-proc p50 ms", "longest stall ms", "server CPU", "load before")
+            "late sends", "in-proc p50 ms", "longest stall ms", "server CPU", "children CPU avg / peak",
+            "load before")
     rows = []
     for r in runs:
         rows.append((r.server, r.name, "max" if not r.target_rps else f"{r.target_rps:g}", f"{r.achieved_rps:,.0f}",
                      fmt(r.p50_ms), fmt(r.p90_ms), fmt(r.p99_ms), fmt(r.max_ms),
                      f"{r.errors}" + (f" {r.error_detail}" if r.error_detail else ""), f"{r.late}",
                      fmt(r.inproc_p50_ms, 3), fmt(r.max_gap_ms, 0) if r.server == "ours" else "-",
-                     f"{r.server_cpu:.2f} cores", f"{r.loadavg_before:.1f}"))
+                     f"{r.server_cpu:.2f} cores", f"{fmt(r.children_cpu)} / {fmt(r.children_peak)}",
+                     f"{r.loadavg_before:.1f}"))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -376,6 +421,9 @@ def main() -> None:
                         help="do not inject bench/probe (logs full GCs and state snapshots of the service)")
     parser.add_argument("--work", type=Path, help="working directory (default: a new temp dir, removed at the end)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--warm-cache", type=Path,
+                        help="keep the warmed state snapshot here and copy it on later runs with the same data")
+    parser.add_argument("--port", type=int, help="our service's port (the naive one's is the next); default: any free")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench_http: needs wrk (apt-get install wrk)")
@@ -397,7 +445,16 @@ def main() -> None:
         say(f"trained in {time.perf_counter() - started:.0f} s{reuse}")
     say(f"replaying the first {args.warm:,} orders into the state snapshot {data_dir / 'state.pkl'}")
     started = time.perf_counter()
-    warm_state(orders.iloc[:args.warm].reset_index(drop=True), outcomes, data_dir / "state.pkl")
+    cached = (args.warm_cache / f"state-{args.orders}-{args.days}-{args.seed}-{args.warm}.pkl"
+              if args.warm_cache else None)
+    if cached is not None and cached.exists():
+        data_dir.mkdir(parents=True)
+        shutil.copyfile(cached, data_dir / "state.pkl")
+    else:
+        warm_state(orders.iloc[:args.warm].reset_index(drop=True), outcomes, data_dir / "state.pkl")
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data_dir / "state.pkl", cached)
     say(f"state warmed in {time.perf_counter() - started:.0f} s")
     records = orders.to_dict("records")
     bodies = Bodies(records, args.warm, work)  # ours: the orders after the warm history, never reused
@@ -411,7 +468,7 @@ def main() -> None:
         # ---- naive first: its maximum decides the rates it is run at -------------------------
         naive_rates: list[float] = []
         if args.naive_rates != "none":
-            port = free_port()
+            port = args.port + 1 if args.port else free_port()
             naive = Server("naive", [sys.executable, str(Path(__file__).resolve().parent / "naive_app.py"),
                                      "--model", str(model), "--port", str(port)],
                            dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT)), port, work / "naive.log")
@@ -447,7 +504,7 @@ def main() -> None:
             time.sleep(3)
 
         # ---- ours -------------------------------------------------------------------------
-        port = free_port()
+        port = args.port or free_port()
         env = dict(os.environ, RISK_API_KEYS=json.dumps({API_KEY: "checkout"}))
         env.update(item.split("=", 1) for item in args.server_env)
         repo = args.repo.resolve()

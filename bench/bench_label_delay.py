@@ -1,7 +1,7 @@
 """Delay-corrected vs mature-only (and naive) training, over varied simulated worlds and history lengths.
 
     python bench/bench_label_delay.py                     # 5 seeds, 30/60/90 days of history
-    python bench/bench_label_delay.py --seeds 0 1 --orders-per-day 500
+    python bench/bench_label_delay.py --seeds 0 1 --orders-per-day 500 --modes correct mature naive
 
 For each seed, one varied world (training.simulator.params: its own fraud mix and rate,
 reporting delays, friendly fraud, noise and drift) of `days + test days`; for each history
@@ -9,11 +9,11 @@ length H, models trained as of day H three ways:
 - correct: `risk train`'s default, every order weighted by the share of its labels reported;
 - mature: only orders older than H/2 days (the maturity that leaves half the history;
   60 days, the default, leaves nothing with 30 or 60 days of history);
-- naive: every order, silence counting as genuine (maturity 0).
+- naive: every order, silence counting as genuine (maturity 0); only with --modes ... naive.
 Each model scores the `test days` after day H, and is judged on the labels of those orders
 once fully reported (every outcome the simulator ever reports): fraud and regret AUC and
 average precision, and calibration: expected calibration error (15 equal-count bins),
-Brier score, and predicted / observed positives overall and in the top 1% of scores.
+Brier score, and predicted / observed positives overall and in the top 10% and 1% of scores.
 Features are computed once per world (they are point-in-time, so as-of-independent).
 Prints one row per setting with mean, min and max over the seeds, and the wall time.
 """
@@ -41,6 +41,7 @@ from training.simulator import DEFAULT_START, simulate
 from training.train import TrainConfig, train
 
 MODES = ("correct", "mature", "naive")
+DEFAULT_MODES = ("correct", "mature")
 RISKS = ("fraud", "regret")
 
 
@@ -58,12 +59,15 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 15) -> float:
 
 
 def quality(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    top = np.argsort(-p, kind="stable")[: max(1, len(p) // 100)]
+    ranked = np.argsort(-p, kind="stable")
+    top, decile = ranked[: max(1, len(p) // 100)], ranked[: max(1, len(p) // 10)]
     both = 0 < y.sum() < len(y)
     return {"auc": float(roc_auc_score(y, p)) if both else np.nan,
             "ap": float(average_precision_score(y, p)) if both else np.nan,
             "ece": ece(y, p), "brier": float(np.mean((p - y) ** 2)),
-            "pred/obs": float(p.sum() / max(y.sum(), 1)), "pred/obs top1%": float(p[top].sum() / max(y[top].sum(), 1))}
+            "pred/obs": float(p.sum() / max(y.sum(), 1)),
+            "pred/obs top10%": float(p[decile].sum() / max(y[decile].sum(), 1)),
+            "pred/obs top1%": float(p[top].sum() / max(y[top].sum(), 1))}
 
 
 def config(mode: str, as_of: pd.Timestamp, history_days: int) -> TrainConfig:
@@ -73,7 +77,8 @@ def config(mode: str, as_of: pd.Timestamp, history_days: int) -> TrainConfig:
     return TrainConfig(as_of=as_of, label_delay="mature", maturity=maturity)
 
 
-def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: int) -> list[dict[str, object]]:
+def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: int,
+              modes: tuple[str, ...] = DEFAULT_MODES) -> list[dict[str, object]]:
     days = max(histories) + test_days
     orders, outcomes = simulate(orders_per_day * days, days, seed, world="varied")
     orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
@@ -85,7 +90,7 @@ def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: i
         as_of = DEFAULT_START + pd.Timedelta(days=history)
         created = orders["created_at"]
         test = ((created >= as_of) & (created < as_of + pd.Timedelta(days=test_days))).to_numpy()
-        for mode in MODES:
+        for mode in modes:
             started = time.perf_counter()
             try:
                 bundle = train(orders, outcomes, config(mode, as_of, history), lambda message: None, features).bundle
@@ -124,12 +129,13 @@ def main() -> None:
     parser.add_argument("--orders-per-day", type=int, default=1000)
     parser.add_argument("--histories", type=int, nargs="+", default=[30, 60, 90])
     parser.add_argument("--test-days", type=int, default=14)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES))
     parser.add_argument("--out", type=Path, help="write every run as JSON lines here too")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
     for seed in args.seeds:
-        rows += run_world(seed, args.orders_per_day, args.histories, args.test_days)
+        rows += run_world(seed, args.orders_per_day, args.histories, args.test_days, tuple(args.modes))
     if args.out:
         args.out.write_text("\n".join(json.dumps(r, default=float) for r in rows))
     table = summary(rows)

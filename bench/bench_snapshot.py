@@ -7,8 +7,9 @@ fixed rate (online features + state update, the state work of a request, timed p
 order; no HTTP, so wrk and the network stack add no noise). During each run:
 - none: nothing else;
 - fork: `snapshot_in_background` 1 s into the run (the service's way before this version);
-- follower: `serve.snapshot_follower` running beside it (a process of its own, lowest
-  priority, loading the snapshot and writing it every 2 s), the service's way now.
+- follower: `serve.snapshot_follower` running beside it (a process of its own under
+  SCHED_IDLE, reading the snapshot and writing it again every 2 s, piece by piece at
+  most its CPU share of a core), the service's way with RISK_SNAPSHOT_WRITER=follower.
 Prints p50 / p99 / p99.9 / max per run; runs are interleaved over --rounds.
 """
 

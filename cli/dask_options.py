@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.outputs import write_table
 from risk.errors import InvalidInput
+from risk.files import replace_directory
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -50,13 +52,10 @@ def write_result(frame: dd.DataFrame, out: Path) -> int:
     """Write a Dask result to `out` (see `check_out`); returns its number of rows."""
     if out.suffix.lower() in TABLE_SUFFIXES:
         table = frame.compute()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            table.to_csv(out, index=False)
-        else:
-            table.to_parquet(out, index=False)
+        write_table(table, out)
         return len(table)
     import pyarrow.parquet as pq
 
-    frame.to_parquet(out, write_index=False)
+    # the parts go to a fresh directory swapped in once all are written: never a half set of parts
+    replace_directory(out, lambda parts: frame.to_parquet(parts, write_index=False))
     return sum(pq.read_metadata(part).num_rows for part in sorted(out.glob("*.parquet")))

@@ -11,6 +11,7 @@ from typing import Any
 from cli.progress import Progress
 from cli.times import parse_time
 from risk.errors import InvalidInput
+from risk.files import write_text_atomically
 from risk.policy import Costs
 
 
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace) -> None:
     extra = {"predictions": str(args.predictions), "baseline": str(args.baseline or "none"),
              "orders": str(args.orders), "outcomes": str(args.outcomes)}
     _make_folder(out)
-    (out / "metrics.json").write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False) + "\n")
+    # each file whole or not at all (risk.files): a failure leaves the previous evaluation's file as it was
+    write_text_atomically(out / "metrics.json", json.dumps(json_ready(metrics), indent=2, allow_nan=False) + "\n")
     progress(f"drawing {out / 'report.html'}")
     words = _words(model)
     extra["costs from"] = source

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli import dask_options
+from cli.outputs import write_table
 from cli.progress import Progress
 from risk.errors import InvalidInput
 
@@ -47,11 +48,7 @@ def run(args: argparse.Namespace) -> None:
     outcomes = read_outcomes(args.outcomes) if args.outcomes else None
     progress(f"{len(orders):,} orders, {0 if outcomes is None else len(outcomes):,} outcomes")
     features = compute_features(orders, outcomes, progress=progress)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.suffix.lower() == ".csv":
-        features.to_csv(args.out, index=False)
-    else:
-        features.to_parquet(args.out, index=False)
+    write_table(features, args.out)
     progress(f"wrote {len(features):,} rows x {features.shape[1] - 1} features to {args.out}")
 
 

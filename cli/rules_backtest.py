@@ -11,6 +11,7 @@ from cli.progress import Progress
 from cli.rules_db import database_options, open_store
 from cli.times import parse_time
 from risk.errors import DataError, InvalidInput
+from risk.files import write_text_atomically
 
 
 def register(actions: argparse._SubParsersAction) -> None:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> None:
         store.db.close()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, default=str))
+        write_text_atomically(args.out, json.dumps(report, indent=2, default=str))
         progress(f"report written to {args.out}")
     print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli import dask_options
+from cli.outputs import write_table
 from cli.progress import Progress
 from cli.times import parse_time
 from risk.errors import InvalidInput
+from risk.files import write_text_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,11 +56,7 @@ def run(args: argparse.Namespace) -> None:
     orders = read_orders(args.orders)
     outcomes = read_outcomes(args.outcomes) if args.outcomes else None
     predictions = score_period(bundle, orders, outcomes, start, end, progress)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.suffix.lower() == ".csv":
-        predictions.to_csv(args.out, index=False)
-    else:
-        predictions.to_parquet(args.out, index=False)
+    write_table(predictions, args.out)
     write_model_note(args.out, args.model, bundle)
     counts = predictions["decision"].value_counts().to_dict()
     progress(f"wrote {len(predictions):,} predictions to {args.out}: {counts}")
@@ -73,7 +71,7 @@ def write_model_note(predictions: Path, model_dir: Path, bundle: ModelBundle) ->
     note: dict[str, object] = {"version": bundle.version, "model_dir": str(model_dir.resolve())}
     note.update({key: metadata[key] for key in ("policy", "costs", "expected", "training") if key in metadata})
     path = predictions.with_name(predictions.name + MODEL_NOTE)
-    path.write_text(json.dumps(note, indent=2, default=str) + "\n")
+    write_text_atomically(path, json.dumps(note, indent=2, default=str) + "\n")
     return path
 def run_on_dask(args: argparse.Namespace, start: pd.Timestamp, end: pd.Timestamp | None) -> None:
     """Features and predictions on a Dask cluster, each partition scored where it lies."""

@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> None:
     state = open_target(settings, fresh=fresh, progress=progress)
     progress(f"writing {len(history.order_ids):,} orders and {len(history.outcome_ids):,} outcomes to the state")
     loaded = fill(history, state, progress)
+    expired = state.expire()  # what the history holds past retention: the service would forget it anyway
+    if expired:
+        progress(f"forgot {expired:,} order records and logs past retention")
     state.mark_complete()
     if state.persists_by_snapshot:
         progress(f"writing the snapshot {settings.snapshot_path}")
@@ -101,6 +104,8 @@ def open_target(settings: Settings, *, fresh: bool, progress: Progress) -> Featu
 
 
 def fill(history: History, state: FeatureState, progress: Progress) -> Loaded:
+    """The state's writes; nothing else uses the state meanwhile, so an empty embedded state is built in bulk."""
     from features.loading import load_history
 
-    return load_history(history, state, on_progress=lambda done, total: progress(f"{done:,} of {total:,} events"))
+    return load_history(history, state, on_progress=lambda done, total: progress(f"{done:,} of {total:,} events"),
+                        exclusive=True)

@@ -96,8 +96,7 @@ def run(args: argparse.Namespace) -> None:
     orders, outcomes = read_orders(args.orders), read_outcomes(args.outcomes)
     result = train(orders, outcomes, train_config, progress)
     bundle = result.bundle
-    bundle.save(args.out)
-    write_training_report(result, orders, outcomes, train_config, args.out / "report.html")
+    write_model_directory(args.out, result, orders, outcomes, train_config)
     progress(f"model {bundle.version} written to {args.out} (report: {args.out / 'report.html'})")
     for warning in bundle.metadata.get("diagnostics", {}).get("warnings", []):
         progress(f"warning: {warning}")
@@ -121,10 +120,25 @@ def train_on_dask(args: argparse.Namespace, config: TrainConfig, progress: Progr
         valid_ids = result.validation["order_id"]
         valid_orders = orders[orders["order_id"].isin(list(valid_ids))].compute()
         valid_outcomes = outcomes[outcomes["order_id"].isin(list(valid_ids))].compute()
-    result.bundle.save(args.out)
-    write_training_report(result, valid_orders, valid_outcomes, config, args.out / "report.html")
+    write_model_directory(args.out, result, valid_orders, valid_outcomes, config)
     progress(f"model {result.bundle.version} written to {args.out} (report: {args.out / 'report.html'})")
     print(summary(result.bundle))
+
+
+def write_model_directory(out: Path, result: TrainResult, orders: pd.DataFrame, outcomes: pd.DataFrame,
+                          config: TrainConfig) -> None:
+    """The model files and report.html, written into a fresh directory and swapped in whole
+    (`risk.files.replace_directory`): a crash or a failing report leaves the previous model as it was."""
+    from risk.files import replace_directory
+
+    def write(directory: Path) -> None:
+        result.bundle.write_files(directory)
+        write_training_report(result, orders, outcomes, config, directory / "report.html")
+
+    try:
+        replace_directory(out, write)
+    except NotADirectoryError:
+        raise InvalidInput(f"--out {out}: a file is there; give a directory for the model") from None
 
 
 def write_training_report(

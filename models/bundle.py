@@ -16,6 +16,7 @@ import numpy as np
 from features.catalog import FEATURE_NAMES, schema_hash
 from models.risk_model import RiskModel
 from risk.errors import DataError, NotFound
+from risk.files import replace_directory
 from risk.policy import Costs, Policy
 
 METADATA = "metadata.json"
@@ -72,6 +73,12 @@ class ModelBundle:
         return self.fraud.predict_proba(X, num_threads), self.regret.predict_proba(X, num_threads)
 
     def save(self, directory: Path) -> None:
+        """Write the model directory whole (`risk.files.replace_directory`): a failed or interrupted save
+        leaves the previous one as it was, never a mix of both."""
+        replace_directory(directory, self.write_files)
+
+    def write_files(self, directory: Path) -> None:
+        """The model files into `directory` as it is (`save` gives it a fresh one and swaps it in)."""
         directory.mkdir(parents=True, exist_ok=True)
         self.fraud.save(directory, "fraud")
         self.regret.save(directory, "regret")

@@ -76,7 +76,13 @@ def fit_isotonic(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = 
 
 
 def fit_platt(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Calibrator:
-    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y, sample_weight=weight)
+    """A logistic curve of the margin; `y` may be expected labels in [0, 1] (each row then counts as a positive
+    with weight `y` and a negative with weight `1 - y`, the same log loss)."""
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
+    if np.any((y > 0) & (y < 1)):
+        margin, w = np.concatenate([margin, margin]), np.concatenate([w * y, w * (1 - y)])
+        y = np.repeat([1.0, 0.0], len(y))
+    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y, sample_weight=w)
     return Calibrator("platt", a=float(model.coef_[0, 0]), b=float(model.intercept_[0]))
 
 

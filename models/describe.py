@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from risk.money import format_money
-from risk.policy import Costs, Policy, policy_in_words
+from risk.policy import Costs, Policy, percent, policy_in_words
 
 
 def policy_words(metadata: dict[str, Any]) -> str:
@@ -127,13 +127,15 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def _change(key: str, a: Any, b: Any) -> str:
     """`key: a -> b`, with every digit where the short forms would look the same (1 -> 1.000000001)."""
-    shown_a, shown_b = _show(a), _show(b)
+    shown_a, shown_b = _show(a, key), _show(b, key)
     if shown_a == shown_b:
         shown_a, shown_b = repr(a), repr(b)
     return f"{key}: {shown_a} -> {shown_b}"
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, key: str = "") -> str:
+    if key.startswith("policy.") and isinstance(value, int | float):  # thresholds read like the policy sentence
+        return percent(value, 6)
     if isinstance(value, float):
         return f"{value:.6g}"
     return "-" if value is None else str(value)

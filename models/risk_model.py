@@ -184,6 +184,12 @@ class RiskModel:
             margin, np.asarray(y_valid, dtype="float64"), seed=self.seed, weight=valid_weight)
         return self
 
+    def use_calibrator(self, calibrator: Calibrator, scores: dict[str, float]) -> RiskModel:
+        """Replace the calibrator `fit` chose, by one fitted elsewhere on the same validation slice (the
+        label-delay correction's, training.delay_calibration, which no weight can express)."""
+        self.calibrator_, self.calibration_scores_ = calibrator, scores
+        return self
+
     def lgb_params(self, feature_names: list[str]) -> dict[str, Any]:
         """The LightGBM parameters of these settings (number of trees and early stopping aside)."""
         return self._lgb_params(feature_names)

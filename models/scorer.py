@@ -18,16 +18,11 @@ from features.sentences import order_context, sentence
 from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE
 from risk.contract import Decision, Order, Reason, Verdict
-from risk.policy import DECISION_CODES
+from risk.policy import DECISION_CODES, percents_in_order
 
 log = logging.getLogger("risk.models")
 TOP_REASONS = 3
 """Flagged orders are explained by at most this many features (those that pushed the score up)."""
-
-
-def percent(score: float) -> str:
-    """A score as a person reads it: one decimal ("12.2%"), two below 1% ("0.35%")."""
-    return f"{score:.1%}" if score >= 0.01 else f"{score:.2%}"
 
 
 class Scorer:
@@ -83,9 +78,10 @@ class Scorer:
             reasons.append(Reason(code="DEGRADED_HISTORY", message="Order history unavailable: scored on the "
                                   f"order's own fields, fallback decision {self.fallback}"))
         if verdict == "approve":
-            reasons.append(Reason(code="LOW_RISK", message=f"Fraud {percent(fraud)} and regret {percent(regret)} are "
-                                  f"below the review thresholds ({percent(policy.review_fraud)} and "
-                                  f"{percent(policy.review_regret)})"))
+            fraud_said, fraud_limit = percents_in_order(fraud, policy.review_fraud)
+            regret_said, regret_limit = percents_in_order(regret, policy.review_regret)
+            reasons.append(Reason(code="LOW_RISK", message=f"Fraud {fraud_said} and regret {regret_said} are below the "
+                                  f"review thresholds ({fraud_limit} and {regret_limit})"))
             return reasons
         # the model that drove the decision explains it: fraud for a decline or a fraud review, else regret
         driver = "fraud" if verdict == "decline" or fraud >= policy.review_fraud else "regret"
@@ -110,11 +106,12 @@ class Scorer:
             score, threshold = fraud, policy.decline_fraud if verdict == "decline" else policy.review_fraud
         else:
             score, threshold = regret, policy.review_regret
-        said = f"{driver.capitalize()} {percent(score)}"
+        score_text, threshold_text = percents_in_order(score, threshold)
+        said = f"{driver.capitalize()} {score_text}"
         if score < threshold:  # the fallback of an order scored without its history decided, not the score
-            message = f"{said}, under the {verdict} threshold {percent(threshold)}: {verdict} is the fallback"
+            message = f"{said}, under the {verdict} threshold {threshold_text}: {verdict} is the fallback"
         else:
-            message = f"{said}, {verdict} from {percent(threshold)}"
+            message = f"{said}, {verdict} from {threshold_text}"
         return Reason(code=f"{driver.upper()}_SCORE", message=message, value=score)
 
     def shadow_scores(self, row: np.ndarray) -> dict[str, Any] | None:

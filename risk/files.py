@@ -6,12 +6,17 @@ write goes through `write_atomically`: the content goes to a hidden temporary fi
 beside the target, is flushed to disk, and is renamed over the target (`os.replace` is
 atomic within one file system). A failed write leaves the old file as it was; a crash
 leaves at worst a stray hidden `.NAME.*.tmp.SUFFIX` file.
+
+A directory written as a whole (a model directory: models, metadata, canary, report) goes
+through `replace_directory`: it is written into a hidden temporary directory beside the
+target, and swapped in by renames once complete.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +43,44 @@ def write_atomically(path: str | Path, write: Callable[[Path], object]) -> None:
 def write_text_atomically(path: str | Path, text: str) -> None:
     """`write_atomically` for UTF-8 text."""
     write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def replace_directory(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Replace the directory `path` by what `write(temporary_directory)` writes there, whole or not at all.
+
+    `write` gets an empty directory beside `path` (same file system). If it fails, the old
+    directory is untouched and the temporary one removed. Once written, every file is fsynced
+    and the directories are swapped by two renames (the old one aside, the new one in; Linux
+    cannot rename over a non-empty directory): a crash between them leaves no `path` and the
+    complete old directory as the hidden `.NAME.*.old`, never a half-written `path`.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path}: not a directory")
+    token = uuid.uuid4().hex
+    temporary, aside = path.with_name(f".{path.name}.{token}.tmp"), path.with_name(f".{path.name}.{token}.old")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary.mkdir()
+    try:
+        write(temporary)
+        for inner in sorted(temporary.rglob("*"), reverse=True):  # files, then their directories
+            if inner.is_file():
+                _fsync(inner)
+            else:
+                sync_directory(inner)
+        sync_directory(temporary)
+        if path.exists():
+            os.rename(path, aside)
+        try:
+            os.rename(temporary, path)
+        except OSError:
+            if aside.exists():
+                os.rename(aside, path)  # put the old one back
+            raise
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)  # only still there when writing or renaming failed
+    shutil.rmtree(aside, ignore_errors=True)
+    sync_directory(path.parent)
 
 
 def sync_directory(directory: str | Path) -> None:

@@ -7,7 +7,9 @@ never disagree on what a decision is worth.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -95,21 +97,68 @@ def decision_rates(codes: np.ndarray) -> dict[str, float]:
     return {name: float(counts[i]) for name, i in DECISION_CODES.items()}
 
 
-def percent(probability: float) -> str:
-    """A threshold as a short percentage: 0.45 -> "45%", 0.031 -> "3.1%", 0.00042 -> "0.042%"."""
+NEGLIGIBLE = 1e-6
+"""A probability below one in a million reads as "near zero": a calibrated score this small says
+no measurable risk (the isotonic calibrator's zero level is kept in order by a tie-break of at most
+1e-6, `models.calibration.TIE_BREAK`), so a threshold there reviews on practically any signal."""
+
+
+def percent(probability: float, significant: int = 2) -> str:
+    """A probability as a percentage with `significant` digits and never in scientific notation.
+
+    0.45 -> "45%", 0.031 -> "3.1%", 0.00042 -> "0.042%", 9.5e-08 -> "0.0000095%", 0 -> "0%".
+    The one formatter of thresholds (and the scores set beside them) in sentences, reasons and reports.
+    """
     share = probability * 100
+    if math.isnan(share):
+        return "n/a"
+    if share <= 0:
+        return "0%"
     if 99.5 <= share < 100:  # "100%" would misread: as many digits as it takes to stay below it
-        digits = next((d for d in range(4, 12) if f"{share:.{d}g}" != "100"), 12)
+        digits = next((d for d in range(max(significant, 4), 16) if f"{share:.{d}g}" != "100"), 16)
         return f"{share:.{digits}g}%"
-    return f"{share:.0f}%" if share >= 10 else f"{share:.2g}%"
+    return f"{Decimal(f'{share:.{significant}g}'):f}%"
+
+
+def percents_in_order(score: float, threshold: float, significant: int = 3) -> tuple[str, str]:
+    """A score and its threshold as percentages whose text keeps their order.
+
+    The score gets `significant` digits and the threshold one fewer ("Fraud 12.2%, review from
+    3.1%"), with more of both while the rounded texts would compare otherwise than the values (a
+    score just under its threshold never reads as equal to it).
+    """
+    for digits in range(significant, 17):
+        said, limit = percent(score, digits), percent(threshold, max(digits - 1, 1))
+        if "n/a" in (said, limit) or (_shown(said) >= _shown(limit)) == (score >= threshold):
+            return said, limit
+    return said, limit
+
+
+def _shown(text: str) -> Decimal:
+    return Decimal(text.removesuffix("%"))
+
+
+def _at_least(risk: str, threshold: float) -> str:
+    """`fraud >= 3.1%`, saying so when the threshold sits at practically zero."""
+    near_zero = " (near zero: any fraud signal)" if risk == "fraud" else f" (near zero: any {risk} signal)"
+    return f"{risk} >= {percent(threshold)}" + (near_zero if threshold < NEGLIGIBLE else "")
 
 
 def rule_in_words(policy: Policy) -> str:
-    """The thresholds as a sentence: "decline if fraud >= 45%; review if fraud >= 3.1% or regret >= 17%"."""
+    """The thresholds as a sentence: "decline if fraud >= 45%; review if fraud >= 3.1% or regret >= 17%".
+
+    The policy compares with >=, so a threshold of exactly 0 takes every order ("decline every
+    order", "review every order"); a threshold above 0 but below one in a million is printed in
+    full and called near zero; one above 1 never fires ("never decline", "never review").
+    """
     never = 1.0  # a threshold above every probability: that branch never fires
-    decline = f"decline if fraud >= {percent(policy.decline_fraud)}" if policy.decline_fraud <= never else \
+    if policy.decline_fraud <= 0:
+        return "decline every order; never review"
+    decline = f"decline if {_at_least('fraud', policy.decline_fraud)}" if policy.decline_fraud <= never else \
         "never decline"
-    triggers = [f"{risk} >= {percent(value)}" for risk, value in
+    if min(policy.review_fraud, policy.review_regret) <= 0:
+        return f"{decline}; review every order" + (" not declined" if policy.decline_fraud <= never else "")
+    triggers = [_at_least(risk, value) for risk, value in
                 (("fraud", policy.review_fraud), ("regret", policy.review_regret))
                 if value <= never and not (risk == "fraud" and value >= policy.decline_fraud)]
     review = f"review if {' or '.join(triggers)}" if triggers else "never review"

@@ -89,6 +89,9 @@ class Settings(RegistrySettings):
     # e.g. RISK_AUTO_BLOCK_LISTS='{"card_fingerprint": "blocked_cards", "device": "blocked_devices"}'
     auto_block_lists: dict[Literal["card_fingerprint", "device"], str] = Field(default_factory=dict)
     backtest_data_dir: Path | None = None  # data sets POST /v1/rules/backtest may read (sub-directories of it only)
+    # a backtest through the service (API or web app) replays at most this many orders of history (the period and
+    # the orders before it that its features read); larger ones are refused at once: run `risk rules backtest`
+    backtest_max_orders: int = Field(default=200_000, gt=0)
 
     @field_validator("api_keys")
     @classmethod

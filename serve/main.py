@@ -27,6 +27,7 @@ from serve.rules_store.live import RulesWatcher
 from serve.rules_store.service import RulesService, open_rules_store
 from serve.runtime import Reloader, Snapshotter, api_keys, build_engine
 from serve.service import ScoringService
+from serve.state_expiry import StateExpiry
 from serve.state_repair import StateRepair
 from serve.ui.app import mount_ui
 from serve.ui.docs import install_docs
@@ -42,6 +43,7 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     reloader = Reloader(engine, settings, on_change=metrics.set_model)
     snapshotter = Snapshotter(engine, settings)
     repair = StateRepair(engine, settings.repair_interval_s)
+    expiry = StateExpiry(engine.state)
     review_service = review_service_for(engine, settings)
     service = ScoringService(engine, KeyRing(api_keys(settings), settings.api_key_names), metrics, reloader,
                              review_service)
@@ -64,12 +66,15 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
                                          name="webhooks"))
         if not engine.state.in_process:  # a shared state can be unreachable for a while, or lose its data
             jobs.append(threading.Thread(target=repair.watch, daemon=True, name="state-repair"))
+        else:  # in process: nothing forgets old history but this (Redis keys expire by TTL)
+            jobs.append(threading.Thread(target=expiry.watch, daemon=True, name="state-expiry"))
         for job in jobs:
             job.start()
         log.info("scoring process started", extra={"pid": os.getpid(), "model": engine.model_version})
         yield
         reloader.stop.set()
         repair.stop.set()
+        expiry.stop.set()
         snapshotter.stop.set()
         if webhooks is not None:
             webhooks.close()
@@ -89,12 +94,12 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
     )
     app.state.service = service  # read by serve.deps.get_service only
     app.state.rules = RulesService(store, watcher, settings.backtest_data_dir,  # serve.deps.get_rules
-                                   lambda: engine.scorer.bundle)
+                                   lambda: engine.scorer.bundle, max_orders=settings.backtest_max_orders)
     errors.install(app, metrics)
     for router in (orders.router, outcomes.router, reviews.router, rules.router, lists.router, ops.router):
         app.include_router(router)
     install_docs(app)
-    mount_ui(app, settings, service)
+    mount_ui(app, settings, service, app.state.rules)
     if settings.fast_path:
         app.add_middleware(ScoreFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: runs first

@@ -11,11 +11,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
 from features.state import EmbeddedState, FeatureState
+from features.state.snapshot_file import covered_until
 from models.bundle import ModelBundle, load_bundle
 from models.canary import check_canary
 from risk.errors import InvalidInput, ModelRefused, RiskError
@@ -152,9 +153,8 @@ def startup_lines(settings: Settings, engine: Versioned) -> list[str]:
 
 def catch_up_from_log(engine: ScoringEngine, snapshot: Path) -> None:
     """The in-process state loses nothing on restart: what the log holds beyond the snapshot is replayed."""
-    since = None
-    if snapshot.exists():
-        since = datetime.fromtimestamp(snapshot.stat().st_mtime - SNAPSHOT_MARGIN_S, tz=UTC)
+    covers = covered_until(snapshot)  # the log time the snapshot holds (its writer says; else its file's time)
+    since = covers - timedelta(seconds=SNAPSHOT_MARGIN_S) if covers else None
     orders, outcomes = engine.decisions.read_since(since)
     applied, fed = engine.catch_up(orders, outcomes)
     if applied or fed:

@@ -10,18 +10,28 @@ What differs from `training.train`, and why:
   `tree_step` trees (adding each step's raw scores: one pass over the trees) and keep
   the shortest prefix with the best average precision (the metric early stopping
   watches in `RiskModel`). The booster is cut to that many trees.
-- The validation slice (the last `valid_days` of mature orders) is collected on this
-  machine: it chooses the tree count, fits the calibrator (`RiskModel.adopt`) and the
+- The validation slice (the last `valid_days` of the orders learned from) is collected on
+  this machine: it chooses the tree count, fits the calibrator (`RiskModel.adopt`) and the
   policy (`training.policy_search`) exactly as `training.train` does.
+- Label delay (`config.label_delay`) works as in `training.train`. Under "correct" the
+  reporting delays are estimated by `training.label_delay.estimate_delays` on this machine
+  from the outcomes known at `as_of` and their orders' creation times only (not the whole
+  order table: the base rate's denominator, the number of orders before `as_of`, is counted
+  on the cluster); the orders learned from end at `training.train.learnable_end`, and each
+  partition gets `training.label_delay.delay_weights` beside its labels. The weights go into
+  LightGBM's Dask `sample_weight` (times the positive-class weight, as `RiskModel.fit`
+  does), the tree count's validation AP, the calibrator, the metrics and the policy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import dask
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -33,17 +43,30 @@ from models.bundle import ModelBundle
 from models.risk_model import FEATURE_DTYPE, RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
-from risk.policy import DECISION_NAMES
+from risk.policy import DECISION_NAMES, policy_in_words
+from training.label_delay import LabelDelay, delay_weights, estimate_delays
 from training.policy_search import search_policy
 from training.record import canary_record, canary_sample
-from training.train import TrainConfig, TrainingSet, TrainResult, _metadata, _validation_metrics
+from training.train import (
+    LABEL_DELAY_MODES,
+    RISKS,
+    TrainConfig,
+    TrainingSet,
+    TrainResult,
+    _metadata,
+    _policy_weight,
+    _validation_metrics,
+    learnable_end,
+    model_defaults,
+    say_delays,
+)
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
     from distributed import Client
 
 Progress = Callable[[str], None]
-LABEL_COLUMNS = ("fraud", "regret", "created_at", "amount", "valid")
+LABEL_COLUMNS = ("fraud", "regret", "w_fraud", "w_regret", "created_at", "amount", "valid")
 
 
 def train_on_dask(
@@ -55,23 +78,20 @@ def train_on_dask(
     partitions: int | None = None,
     tree_step: int = 5,
 ) -> TrainResult:
-    """Fit both models on the cluster, choose tree counts, calibrators and the policy on the validation slice.
-
-    Learns from mature orders (`config.maturity`) whatever `config.label_delay` says: the
-    delay-corrected weights are not built on the cluster yet, and saying so beats pretending.
-    """
-    if config.label_delay != "mature":
-        say(f"dask: learning from mature orders (older than {config.maturity.days} days); the label-delay "
-            "correction runs on one machine only")
-    mature_end = config.as_of - config.maturity
-    valid_start = mature_end - timedelta(days=config.valid_days)
+    """Fit both models on the cluster, choose tree counts, calibrators and the policy on the validation slice."""
+    if config.label_delay not in LABEL_DELAY_MODES:
+        raise InvalidInput(f"label delay {config.label_delay!r}: use one of {', '.join(LABEL_DELAY_MODES)}")
+    delays, usable_end, youngest_days = learning_window(orders, outcomes, config, say)
+    valid_start = usable_end - timedelta(days=config.valid_days)
     # computed once and held by the workers (spilled to disk past their memory limit)
-    frame = labelled_features(orders, outcomes, config, valid_start, partitions, say).persist()
+    frame = labelled_features(orders, outcomes, config, valid_start, partitions, say, usable_end, delays).persist()
     counts = frame["valid"].value_counts().compute()
     n_fit, n_valid = int(counts.get(False, 0)), int(counts.get(True, 0))
     if n_fit + n_valid < 1000:
-        raise InvalidInput(f"only {n_fit + n_valid} orders are older than the maturity window "
-                           f"({config.maturity.days} days) at {config.as_of.isoformat()}; move --as-of later")
+        why = (f"the age by which {config.min_reported:.0%} of outcomes are reported" if delays else
+               "the maturity window")
+        raise InvalidInput(f"only {n_fit + n_valid} orders are older than {youngest_days:.1f} days ({why}) at "
+                           f"{config.as_of.isoformat()}; move --as-of later")
     if n_fit == 0 or n_valid == 0:
         raise InvalidInput("the time split left an empty training or validation slice; give more history")
     say(f"{n_fit:,} training and {n_valid:,} validation orders, features on the workers")
@@ -80,72 +100,140 @@ def train_on_dask(
     fit = frame[~frame["valid"]]
     models, metrics = {}, {}
     for risk, params in (("fraud", config.fraud_params), ("regret", config.regret_params)):
-        y_valid = valid[risk].to_numpy()
-        model = RiskModel(**{"seed": config.seed, **params})
-        models[risk] = _fit_one(client, model, fit, risk, X_valid, y_valid, tree_step, say)
-        metrics[risk] = _validation_metrics(models[risk], X_valid, y_valid, np.ones(len(y_valid)))
+        y_valid, w_valid = valid[risk].to_numpy(), valid[f"w_{risk}"].to_numpy(dtype="float64")
+        model = RiskModel(**{"seed": config.seed, **model_defaults(risk, config), **params})
+        models[risk] = _fit_one(client, model, fit, risk, X_valid, y_valid, w_valid if delays else None, tree_step,
+                                say)
+        metrics[risk] = _validation_metrics(models[risk], X_valid, y_valid, w_valid)
         say(f"  {risk}: {models[risk].trees} trees, validation AUC {metrics[risk]['roc_auc']:.4f}, "
             f"AP {metrics[risk]['average_precision']:.4f}")
-    return _result(models, metrics, valid, X_valid, config, valid_start, mature_end, n_fit, say)
+    return _result(models, metrics, valid, X_valid, config, valid_start, usable_end, n_fit, delays, say)
+
+
+def learning_window(orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainConfig, say: Progress
+                    ) -> tuple[dict[str, LabelDelay], pd.Timestamp, float]:
+    """The label delays (none under maturity), the end of the orders to learn from, and its age in days."""
+    if config.label_delay != "correct":
+        return {}, config.as_of - config.maturity, config.maturity.total_seconds() / 86400
+    delays = estimate_delays_on_dask(orders, outcomes, config.as_of)
+    first_created = orders[orders["created_at"] < config.as_of]["created_at"].min().compute()
+    usable_end, youngest_days = learnable_end(delays, config.as_of, first_created, config.min_reported)
+    say_delays(delays, say)
+    return delays, usable_end, youngest_days
+
+
+def estimate_delays_on_dask(orders: dd.DataFrame, outcomes: dd.DataFrame, as_of: pd.Timestamp
+                            ) -> dict[str, LabelDelay]:
+    """`training.label_delay.estimate_delays` of the whole data set, collecting only what it reads.
+
+    The fit reads the outcomes reported by `as_of` and the creation times of their orders;
+    the base rate divides the expected reports by the number of orders before `as_of`,
+    counted on the cluster (the same sum over the same kinds as `estimate_delays`, so the
+    result is the single-machine one).
+    """
+    history = orders[orders["created_at"] < as_of]
+    known = outcomes[outcomes["reported_at"] <= as_of][["order_id", "kind", "reported_at"]].compute()
+    known = known.reset_index(drop=True)
+    ids = pd.DataFrame({"order_id": known["order_id"].drop_duplicates().to_numpy()})
+    ids = ids.astype({"order_id": history._meta["order_id"].dtype})
+    import dask.dataframe as dd
+
+    reported = history[["order_id", "created_at"]].merge(dd.from_pandas(ids, npartitions=1), on="order_id")
+    reported, n_history = dask.compute(reported, history["order_id"].count())
+    delays = estimate_delays(reported.reset_index(drop=True), known, as_of)
+    return {label: dataclasses.replace(delay, base_rate=sum(k.expected_reports for k in delay.kinds)
+                                       / max(int(n_history), 1))
+            for label, delay in delays.items()}
 
 
 def labelled_features(
     orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp,
-    partitions: int | None, say: Progress,
+    partitions: int | None, say: Progress, usable_end: pd.Timestamp | None = None,
+    delays: dict[str, LabelDelay] | None = None,
 ) -> dd.DataFrame:
-    """Features of the orders a model may learn from, with `fraud`, `regret`, `created_at`, `amount`, `valid`."""
+    """Features of the orders a model may learn from, with `fraud`, `regret`, their weights `w_fraud` and
+    `w_regret`, `created_at`, `amount`, `valid`.
+
+    `delays` (label-delay correction) with `usable_end` (`training.train.learnable_end`):
+    every order before `usable_end`, weighted; without them, mature orders only, weight 1.
+    """
     as_of = config.as_of
     history = orders[orders["created_at"] < as_of]
     known = outcomes[outcomes["reported_at"] <= as_of]  # nothing from after as_of, by construction
     say("features on the cluster")
     features = compute_features(history, known, partitions, keep=("created_at", "amount", "currency", *REPORT_COLUMNS),
                                 progress=say)
-    meta = _labelled(features._meta, config, valid_start)
-    return features.map_partitions(_labelled, config, valid_start, meta=meta)
+    end = usable_end if usable_end is not None else as_of - config.maturity
+    meta = labelled(features._meta, config, valid_start, end, delays or {})
+    return features.map_partitions(labelled, config, valid_start, end, delays or {}, meta=meta)
 
 
-def _labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp) -> pd.DataFrame:
-    """One partition's mature, labelled orders (as `training.training_set` keeps them) with their labels."""
-    labels = labels_as_of(part, first_reports_as_outcomes(part), config.as_of, config.maturity)
-    created = part["created_at"]
-    keep = labels["labelled"].to_numpy() & (created < config.as_of - config.maturity).to_numpy()
+def labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp, usable_end: pd.Timestamp,
+             delays: dict[str, LabelDelay]) -> pd.DataFrame:
+    """One partition's orders to learn from (as `training.training_set` keeps them), labels and weights.
+
+    The partition carries REPORT_COLUMNS (`features.dask_batch.with_first_reports`), which are
+    dropped. With `delays`: the labels known at `as_of` and the label-delay weights of each
+    order's age; without: labels after the maturity window, weight 1.
+    """
+    as_of, created = config.as_of, part["created_at"]
+    maturity = timedelta(0) if delays else config.maturity
+    labels = labels_as_of(part, first_reports_as_outcomes(part), as_of, maturity)
+    keep = (created < usable_end).to_numpy()
+    if not delays:
+        keep = keep & labels["labelled"].to_numpy()
     if config.train_from is not None:
-        keep &= (created >= config.train_from).to_numpy()
-    out = part.drop(columns=list(REPORT_COLUMNS)).assign(
-        fraud=labels["fraud"].fillna(0).astype("int8").to_numpy(),
-        regret=labels["regret"].fillna(0).astype("int8").to_numpy(),
-        valid=(created >= valid_start).to_numpy())
+        keep = keep & (created >= config.train_from).to_numpy()
+    age_days = ((as_of - created).dt.total_seconds() / 86400).to_numpy()
+    columns: dict[str, Any] = {}
+    for risk in RISKS:
+        label = labels[risk].fillna(0).astype("int8").to_numpy()
+        columns[risk] = label
+        columns[f"w_{risk}"] = (delay_weights(label == 1, age_days, delays[risk], config.min_reported) if delays
+                                else np.ones(len(part)))
+    out = part.drop(columns=list(REPORT_COLUMNS)).assign(**columns, valid=(created >= valid_start).to_numpy())
     return out[keep]
 
 
 def _fit_one(
     client: Client, model: RiskModel, fit: dd.DataFrame, risk: str, X_valid: np.ndarray, y_valid: np.ndarray,
-    tree_step: int, say: Progress,
+    w_valid: np.ndarray | None, tree_step: int, say: Progress,
 ) -> RiskModel:
-    """Trees from DaskLGBMClassifier, cut to the best prefix on validation, then calibrated."""
-    positives, n = (int(v) for v in client.compute([fit[risk].sum(), fit[risk].count()], sync=True))
-    say(f"training {risk} on the cluster: {positives:,} positives in {n:,}; validation {int(y_valid.sum()):,} "
-        f"in {len(y_valid):,}")
+    """Trees from DaskLGBMClassifier, cut to the best prefix on validation, then calibrated.
+
+    Each order weighs its `w_{risk}` (label-delay weight, 1 for mature training) times the
+    positive-class weight, computed from the weighted counts as `RiskModel.fit` computes it.
+    """
+    weights = fit[f"w_{risk}"]
+    positives, n, weighted, weighted_positives = (float(v) for v in client.compute(
+        [fit[risk].sum(), fit[risk].count(), weights.sum(), (weights * fit[risk]).sum()], sync=True))
+    say(f"training {risk} on the cluster: {int(positives):,} positives in {int(n):,}; validation "
+        f"{int(y_valid.sum()):,} in {len(y_valid):,}")
     if positives in (0, n):
-        labels = np.concatenate([np.ones(positives), np.zeros(n - positives), y_valid])
+        labels = np.concatenate([np.ones(int(positives)), np.zeros(int(n - positives)), y_valid])
         return model.fit_constant(labels, list(FEATURE_NAMES))
-    weight = model.pos_weight if model.pos_weight is not None else math.sqrt((n - positives) / positives)
+    weight = model.pos_weight if model.pos_weight is not None else math.sqrt(
+        max(weighted - weighted_positives, 1.0) / max(weighted_positives, 1e-9))
     X = fit[list(FEATURE_NAMES)].to_dask_array(lengths=True).astype(FEATURE_DTYPE)
     y = fit[risk].to_dask_array(lengths=True)
+    base = weights.to_dask_array(lengths=True).astype("float64")
     # the Dask interface sets each worker's threads itself; the metric is `best_prefix`'s
     params = {k: v for k, v in model.lgb_params(list(FEATURE_NAMES)).items() if k not in ("metric", "num_threads")}
     classifier = lgb.DaskLGBMClassifier(client=client, n_estimators=model.n_estimators, **params)
-    classifier.fit(X, y, sample_weight=(y * (weight - 1.0) + 1.0).astype("float64"), feature_name=list(FEATURE_NAMES),
+    classifier.fit(X, y, sample_weight=base * (y * (weight - 1.0) + 1.0), feature_name=list(FEATURE_NAMES),
                    categorical_feature=[FEATURE_NAMES.index(c) for c in CATEGORICAL])
     booster = classifier.to_local().booster_
-    trees = best_prefix(booster, X_valid, y_valid, tree_step)
+    trees = best_prefix(booster, X_valid, y_valid, tree_step, w_valid)
     say(f"  {risk}: {trees} of {booster.current_iteration()} trees kept (best validation AP of each prefix)")
     cut = lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
-    return model.adopt(cut, X_valid=X_valid, y_valid=y_valid, feature_names=list(FEATURE_NAMES), pos_weight=weight)
+    return model.adopt(cut, X_valid=X_valid, y_valid=y_valid, feature_names=list(FEATURE_NAMES), pos_weight=weight,
+                       valid_weight=w_valid)
 
 
-def best_prefix(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, step: int) -> int:
-    """The shortest multiple of `step` trees (or all) whose raw scores give the best average precision on (X, y).
+def best_prefix(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, step: int, weight: np.ndarray | None = None
+                ) -> int:
+    """The shortest multiple of `step` trees (or all) whose raw scores give the best average precision on (X, y)
+    (weighted by `weight`, the label-delay weights, as early stopping weighs them in `RiskModel.fit`).
 
     Raw scores add up over trees (the first tree carries the initial score), so each
     step predicts only its own trees.
@@ -158,7 +246,7 @@ def best_prefix(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, step: int) -
     for start in range(0, total, step):
         count = min(step, total - start)
         margin += booster.predict(X, raw_score=True, start_iteration=start, num_iteration=count)
-        ap = float(average_precision_score(y, margin))
+        ap = float(average_precision_score(y, margin, sample_weight=weight))
         if ap > best_ap:
             best_trees, best_ap = start + count, ap
     return best_trees
@@ -166,7 +254,8 @@ def best_prefix(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, step: int) -
 
 def _result(
     models: dict[str, RiskModel], metrics: dict[str, dict[str, float]], valid: pd.DataFrame, X_valid: np.ndarray,
-    config: TrainConfig, valid_start: pd.Timestamp, valid_end: pd.Timestamp, n_fit: int, say: Progress,
+    config: TrainConfig, valid_start: pd.Timestamp, valid_end: pd.Timestamp, n_fit: int,
+    delays: dict[str, LabelDelay], say: Progress,
 ) -> TrainResult:
     """The policy on the validation slice, the metadata and the bundle, as `training.train` makes them."""
     fraud_p, regret_p = models["fraud"].predict_proba(X_valid), models["regret"].predict_proba(X_valid)
@@ -174,11 +263,14 @@ def _result(
     # costs add amounts to fees: every amount in minor units of the costs' currency first (risk.money)
     valid = valid.assign(amount=config.rates.to_minor(valid["amount"].to_numpy(), valid["currency"].to_numpy(),
                                                       config.costs.currency))
-    choice = search_policy(fraud_p, regret_p, valid["amount"].to_numpy(), valid["fraud"].to_numpy() == 1,
-                           valid["regret"].to_numpy() == 1, days, config.costs)
-    say(f"policy: {choice.policy.to_dict()} -> {choice.rates}, {choice.reviews_per_day:.0f} reviews/day")
+    weights = {risk: valid[f"w_{risk}"].to_numpy(dtype="float64") for risk in RISKS}
     labels = valid[["order_id", "fraud", "regret", "created_at", "amount"]]
-    data = TrainingSet(X_valid, labels, np.ones(len(valid), bool), valid_start, valid_end)
+    data = TrainingSet(X_valid, labels, np.ones(len(valid), bool), valid_start, valid_end, weights, delays)
+    choice = search_policy(fraud_p, regret_p, valid["amount"].to_numpy(), valid["fraud"].to_numpy() == 1,
+                           valid["regret"].to_numpy() == 1, days, config.costs, weight=_policy_weight(data))
+    n_valid = max(len(valid), 1)
+    say("policy: " + policy_in_words(choice.policy, choice.reviews_per_day, choice.cost / n_valid,
+                                     choice.cost_approve_all / n_valid, config.costs.currency))
     metadata = _metadata(_fingerprint(valid), config, data, metrics, choice, models)
     metadata["training"]["n_train"] = n_fit
     metadata["training"].pop("from")  # the earliest training order is on the workers; as_of and the slices say it

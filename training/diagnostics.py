@@ -99,9 +99,22 @@ def label_maturity(
     return result
 
 
-def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: dict[str, dict[str, Any]]) -> list[str]:
-    """The warnings worth printing, each one sentence saying what to do."""
+IMMATURE_ADVICE = {
+    "correct": ("--label-delay correct counts each reported positive of a young order for 1 / P(reported by its "
+                "age), assuming the reporting delays estimated from the outcomes known at --as-of hold for these "
+                "orders too; if reporting has slowed or changed lately, prefer --label-delay mature with "
+                "--maturity-days past the delays, or move --as-of later"),
+    "mature": "move --as-of later or raise --maturity-days",
+}
+"""What to do about immature labels, by label-delay mode: under the correction the missing positives
+are already weighed for, so the advice says what that rests on and when maturity is the safer choice."""
+
+
+def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: dict[str, dict[str, Any]],
+                label_delay: str = "correct") -> list[str]:
+    """The warnings worth printing, each one sentence saying what to do (`label_delay`: the training mode)."""
     found = []
+    advice = IMMATURE_ADVICE[label_delay]
     for risk, facts in maturity.items():
         for slice_name in ("train", "valid"):
             share = facts[f"unreported_share_{slice_name}"]
@@ -109,7 +122,7 @@ def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: di
                 where = "validation" if slice_name == "valid" else "training"
                 found.append(f"immature labels: about {share:.0%} of the {risk} positives of the {where} slice are "
                              f"probably not reported yet (median delay {facts['delay_days'].get('p50', 0):.0f} days); "
-                             "move --as-of later or raise --maturity-days")
+                             f"{advice}")
     if n_train < n_valid:
         found.append(f"the training slice ({n_train:,} orders) is smaller than the validation slice ({n_valid:,}); "
                      "lower --valid-days or give more history")
@@ -125,8 +138,8 @@ def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: di
 
 
 def diagnostics(orders: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Timestamp, labels: pd.DataFrame,
-                valid: np.ndarray, models: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                valid: np.ndarray, models: dict[str, dict[str, Any]], label_delay: str = "correct") -> dict[str, Any]:
     """Label maturity per slice and the warnings, as the model's metadata records them."""
     maturity = label_maturity(orders, outcomes, as_of, labels, valid)
     return {"label_maturity": maturity,
-            "warnings": warnings_of(maturity, int((~valid).sum()), int(valid.sum()), models)}
+            "warnings": warnings_of(maturity, int((~valid).sum()), int(valid.sum()), models, label_delay)}

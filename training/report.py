@@ -23,8 +23,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from risk.files import write_text_atomically
 from risk.money import format_money, minor_exponent
-from risk.policy import Policy
+from risk.policy import Policy, percent
 from training.evaluate import (
     RISKS,
     THRESHOLDS,
@@ -91,7 +92,7 @@ def write_report(
         sections.append(("baseline", "Baseline comparison", _baseline_section(evaluation, baseline)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_page(title, sections), encoding="utf-8")
+    write_text_atomically(path, _page(title, sections))  # a failure leaves the previous report whole
     return path
 
 
@@ -244,7 +245,7 @@ def _cost_section(evaluation: Evaluation) -> str:
     ax.axhline(policy["approve_all_cost_per_order"], color="#999", linestyle=":", label="approve everything")
     ax.axhline(policy["cost_per_order"], color="#176b2c", linestyle="--", label="the given decisions")
     ax.plot([best["threshold"]], [best["cost_per_order"]], marker="o", color="#a3261b",
-            label=f"lowest: x = {best['threshold']:.4g}")
+            label=f"lowest: x = {percent(best['threshold'], 3)}")
     ceiling = 2.5 * max(policy["approve_all_cost_per_order"], policy["cost_per_order"])
     if ceiling > 0 and curve["cost_per_order"].max() > ceiling:  # declining everything dwarfs the useful range
         ax.set_ylim(0, ceiling)
@@ -258,7 +259,7 @@ def _cost_section(evaluation: Evaluation) -> str:
         ("all", policy["approve_all_cost_per_order"]))}
     note = (f"<p class='note'>Cost per labelled order of the decline-only policy at each threshold, priced with "
             f"the same cost model as the decisions. Lowest: {money['best']} at x = "
-            f"{best['threshold']:.4g} ({int(best['declined']):,} declined); the given decisions cost "
+            f"{percent(best['threshold'], 3)} ({int(best['declined']):,} declined); the given decisions cost "
             f"{money['given']}, approving everything {money['all']}. "
             "The y-axis may be cut: declining everything costs far more.</p>")
     return note + _img(figure, "cost vs fraud threshold")
@@ -278,7 +279,7 @@ def _policy_section(evaluation: Evaluation, policy: Policy) -> str:
         ax.set_ylabel(f"expected cost per order ({currency})", color=_COLOURS["ours"])
         chosen = getattr(policy, name)
         if chosen <= 1:
-            ax.axvline(chosen, color="#176b2c", linestyle="--", label=f"chosen {chosen:.3g}")
+            ax.axvline(chosen, color="#176b2c", linestyle="--", label=f"chosen {percent(chosen)}")
         reviews = ax.twinx()
         reviews.plot(curve["value"], curve["reviews_per_day"], color=_COLOURS["baseline"], label="reviews a day")
         reviews.axhline(capacity, color=_COLOURS["baseline"], linestyle=":", linewidth=1)

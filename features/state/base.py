@@ -98,6 +98,13 @@ class FeatureState(ABC):
     def mark_complete(self) -> None:  # noqa: B027 - in-process state cannot lose part of itself
         """Record that the state holds every logged order (after a load, a rebuild or a replay)."""
 
+    def expire(self) -> int:
+        """Forget history past retention that no read can see any more; how many entries went.
+
+        A backend that forgets by itself (Redis: every key has a TTL) has nothing to do.
+        """
+        return 0
+
     def snapshot(self, path: Path) -> None:  # noqa: B027 - optional for backends that persist by themselves
         """Persist to `path` (backends that are durable on their own need not)."""
 

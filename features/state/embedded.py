@@ -1,4 +1,4 @@
-"""In-process FeatureState: Python lists and dicts, bisect for windows, pickle snapshots.
+"""In-process FeatureState: Python lists and dicts, bisect for windows, pickled snapshots (`snapshot_file`).
 
 The default backend for a single scoring process: no network, microsecond reads.
 Memory stays bounded: each log drops events older than LOG_RETENTION_US behind its
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import threading
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +19,9 @@ from pathlib import Path
 from features.retention import LOG_RETENTION_US, ORDER_RETENTION_US, SET_LOG_RETENTION_US, TRIM_AT_LEAST
 from features.state.base import FeatureState, FetchResult, OrderRecord, PrefixQuery, SliceQuery, Writes
 from features.state.sharded import SHARDS, ShardedDict
-from risk.errors import DataError
-from risk.files import write_atomically
+from features.state.snapshot_file import SnapshotParts, read_snapshot, write_snapshot
+from risk.pacing import UNPACED, Pacer, lowest_priority
 
-SNAPSHOT_VERSION = 4
 _SHARD_MASK = SHARDS - 1
 _NO_TIMES: list[int] = []  # the times of a log never written: never read, never grown
 
@@ -194,15 +193,10 @@ class EmbeddedState(FeatureState):
         return {order_id for order_id in order_ids if order_id in orders}
 
     def expire(self) -> int:
-        """Forget orders past retention (and their label marks); returns how many."""
-        with self.lock:
-            horizon = self.newest_us - ORDER_RETENTION_US
-            old = [oid for oid, rec in self.orders.items() if rec.created_us < horizon]
-            for oid in old:
-                self.orders.pop(oid)
-                self.labelled.pop((oid, 0))
-                self.labelled.pop((oid, 1))
-            return len(old)
+        """Forget order records, logs and set logs past retention (features.state.expiry); returns how many."""
+        from features.state.expiry import expire
+
+        return expire(self).total
 
     def snapshot(self, path: Path) -> None:
         """Write the whole state atomically (temp file + rename), so a crash never leaves half a file.
@@ -229,7 +223,7 @@ class EmbeddedState(FeatureState):
             pid = os.fork()
             if pid == 0:  # the child: a frozen copy of the state, nothing else to do but write it
                 gc.disable()  # its collections only burn the cores the scoring process needs
-                os.nice(19)
+                lowest_priority()
                 code = 0
                 try:
                     self._write(path)
@@ -239,28 +233,20 @@ class EmbeddedState(FeatureState):
         return pid
 
     def _write(self, path: Path) -> None:
-        payload = (SNAPSHOT_VERSION, self.logs, self.sets, self.seen_at, self.orders, self.labelled, self.newest_us)
+        """The whole state, in the piecewise format of `snapshot_file`: it covers every row logged until now."""
+        write_snapshot(path, self.snapshot_parts(time.time_ns() // 1000))
 
-        def dump(tmp: Path) -> None:
-            with open(tmp, "wb") as handle:  # streamed: a large state must not be pickled into memory first
-                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-        write_atomically(path, dump)
+    def snapshot_parts(self, covers_until_us: int | None) -> SnapshotParts:
+        """The maps a snapshot holds (the live ones, not copies: write them while nothing applies)."""
+        maps = {"logs": self.logs, "sets": self.sets, "seen_at": self.seen_at, "orders": self.orders,
+                "labelled": self.labelled}
+        return SnapshotParts(maps, self.newest_us, covers_until_us)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path) -> EmbeddedState:
-        """A state restored from `snapshot`; a missing or foreign file is a clear error."""
-        path = Path(path)
-        if not path.exists():
-            raise DataError(f"{path}: no state snapshot here")
-        try:
-            with open(path, "rb") as handle:
-                version, *parts = pickle.load(handle)
-        except Exception as exc:
-            raise DataError(f"{path}: not a feature state snapshot ({exc.__class__.__name__})") from None
-        if version != SNAPSHOT_VERSION or len(parts) != 6:
-            raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
+    def load(cls, path: Path, pacer: Pacer = UNPACED) -> EmbeddedState:
+        """A state restored from `snapshot`; a missing, foreign or cut file is a clear error."""
+        parts = read_snapshot(Path(path), pacer)
         state = cls()
-        state.logs, state.sets, state.seen_at, state.orders, state.labelled, state.newest_us = parts
+        state.logs, state.sets, state.seen_at = parts.maps["logs"], parts.maps["sets"], parts.maps["seen_at"]
+        state.orders, state.labelled, state.newest_us = parts.maps["orders"], parts.maps["labelled"], parts.newest_us
         return state
-

@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from risk.contract import Time
 from risk.rules import ListKind
 from serve.deps import RulesDep, RulesManager, RulesReader
 from serve.errors import documented
@@ -34,7 +35,7 @@ class ListIn(BaseModel):
 class ItemIn(BaseModel):
     value: str = Field(min_length=1, max_length=512, pattern=r"^\S(.*\S)?$")
     reason: str = Field(default="", max_length=2000)
-    expires_at: AwareDatetime | None = Field(default=None, description="no longer in effect from then (future)")
+    expires_at: Time | None = Field(default=None, description="no longer in effect from then (future)")
 
 
 class ItemsIn(BaseModel):

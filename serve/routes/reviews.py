@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from risk.contract import Time
 from serve.deps import DecideRole, ReviewsRole, ServiceDep, WebhooksRole
 from serve.errors import documented
 from serve.reviews import (
@@ -172,8 +173,8 @@ def get_linked_orders(order_id: str, service: ServiceDep, _: ReviewsRole,
 
 
 @router.get("/v1/overview", response_model=Overview, responses=documented(401, 403, 422))
-def get_overview(service: ServiceDep, _: ReviewsRole, since: AwareDatetime | None = None,
-                 until: AwareDatetime | None = None, bucket: Literal["hour", "day"] = "day") -> Overview:
+def get_overview(service: ServiceDep, _: ReviewsRole, since: Time | None = None,
+                 until: Time | None = None, bucket: Literal["hour", "day"] = "day") -> Overview:
     """Decision rates over time, score distributions, review backlog against the SLA, analyst throughput."""
     until = until or datetime.now(UTC)
     since = since or until - timedelta(days=7)

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from risk.contract import Time
 from risk.rules import RuleSpec
 from serve.deps import RulesApprover, RulesDep, RulesManager, RulesReader
 from serve.errors import documented
@@ -69,8 +70,8 @@ class BacktestIn(BaseModel):
     dataset: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                          description="a data set directory (orders, outcomes, optional features) under "
                          "RISK_BACKTEST_DATA_DIR")
-    start: AwareDatetime = Field(alias="from")
-    end: AwareDatetime | None = Field(default=None, alias="to")
+    start: Time = Field(alias="from")
+    end: Time | None = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def _one_candidate(self) -> BacktestIn:

@@ -38,14 +38,15 @@ def parse_rules_file(text: str, source: str) -> list[RuleSpec]:
     return specs
 
 
-def candidate_specs(store: RulesStore, rule: str | None, rules: list[RuleSpec] | None
+def candidate_specs(store: RulesStore, rule: str | None, rules: list[RuleSpec] | None, replaces: str | None = None
                     ) -> tuple[list[RuleSpec], list[str] | None]:
     """The candidate set and the rules under test: a rule alone joins the live set (as `candidate`) and is the one
-    under test; a whole set stands on its own, every rule of it under test."""
+    under test, in place of the live rule `replaces` if given (a stored rule's latest text against the version in
+    effect); a whole set stands on its own, every rule of it under test."""
     if rules is not None:
         return rules, None
     assert rule is not None
-    live = [spec for spec in store.live()[1] if spec.rule_id != CANDIDATE_ID]
+    live = [spec for spec in store.live()[1] if spec.rule_id not in (CANDIDATE_ID, replaces)]
     return [*live, RuleSpec(CANDIDATE_ID, rule)], [CANDIDATE_ID]
 
 

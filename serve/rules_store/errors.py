@@ -27,3 +27,9 @@ class NotAllowed(RiskError):
     """A change this person may not make (approving their own rule)."""
 
     status = 403
+
+
+class BacktestBusy(RiskError):
+    """Another backtest is running in this process: one at a time, so backtests cannot starve scoring (429)."""
+
+    status = 429

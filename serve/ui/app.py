@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from risk.errors import RiskError
 from serve.config import Settings
 from serve.reviews import ReviewService
+from serve.rules_store.service import RulesService
 from serve.service import ScoringService
 from serve.ui import formatting
 from serve.ui.session import CSRF_FIELD, LoginRequired, csrf_token, session_secret
@@ -45,10 +46,12 @@ SECURITY_HEADERS = {
 
 @dataclass
 class UiContext:
-    """What every page handler needs: the scoring service (and its reviews), accounts, templates."""
+    """What every page handler needs: the scoring service (and its reviews), the rules service the rules API
+    calls (its store, its watcher, its backtests), accounts, templates."""
 
     settings: Settings
     service: ScoringService
+    rules: RulesService
     users: UserStore
     templates: Jinja2Templates
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -59,11 +62,13 @@ class UiContext:
 
     def page(self, request: Request, template: str, user: User | None, status_code: int = 200,
              **context: Any) -> HTMLResponse:
-        """A page: the template with the user, this session's CSRF token and a one-off notice, escaped."""
+        """A page: the template with the user, this session's CSRF token and a one-off notice or refusal, escaped."""
         notice = request.session.pop("notice", None)
+        refused = request.session.pop("problem", None)
         return self.templates.TemplateResponse(
             request, template, {"user": user, "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
-                                "notice": notice, "prefix": PREFIX, **context}, status_code=status_code)
+                                "notice": notice, "refused": refused, "prefix": PREFIX, **context},
+            status_code=status_code)
 
 
 def template_environment() -> Environment:
@@ -102,14 +107,16 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def build_ui(settings: Settings, service: ScoringService) -> FastAPI:
+def build_ui(settings: Settings, service: ScoringService, rules: RulesService) -> FastAPI:
     """The web app as an ASGI app (mounted at PREFIX by `mount_ui`)."""
-    from serve.ui.pages import login, orders, overview, queue, users
+    from serve.ui.pages import backtest, lists, login, orders, overview, queue, users
+    from serve.ui.pages import rules as rule_pages
 
     ui = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(env=template_environment())
-    ui.state.ui = UiContext(settings, service, UserStore(service.engine.decisions), templates)
-    for router in (login.router, queue.router, orders.router, overview.router, users.router):
+    ui.state.ui = UiContext(settings, service, rules, UserStore(service.engine.decisions), templates)
+    for router in (login.router, queue.router, orders.router, overview.router, users.router, rule_pages.router,
+                   lists.router, backtest.router):
         ui.include_router(router)
     ui.mount("/static", StaticFiles(directory=static_dir()), name="static")
     _install_errors(ui)
@@ -120,8 +127,8 @@ def build_ui(settings: Settings, service: ScoringService) -> FastAPI:
     return ui
 
 
-def mount_ui(app: FastAPI, settings: Settings, service: ScoringService) -> None:
-    app.mount(PREFIX, build_ui(settings, service), name="ui")
+def mount_ui(app: FastAPI, settings: Settings, service: ScoringService, rules: RulesService) -> None:
+    app.mount(PREFIX, build_ui(settings, service, rules), name="ui")
 
 
 def _install_errors(ui: FastAPI) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from risk.money import format_money
+from risk.policy import percent as policy_percent
 
 
 def money(amount: Any, currency: Any) -> str:
@@ -45,10 +46,14 @@ def duration(seconds: Any) -> str:
 
 
 def percent(score: Any) -> str:
-    """A probability as `12.2%`."""
+    """A probability as `12.2%` (three significant digits, `0.0000095%` rather than `0.0%` or `9.5e-06%`).
+
+    The same formatter as the reasons and the policy sentence (`risk.policy.percent`), so a page
+    never shows a score as 0.0% beside a reason that says it crossed a threshold.
+    """
     if score is None:
         return "-"
-    return f"{float(score) * 100:.1f}%"
+    return policy_percent(float(score), 3)
 
 
 def due(due_at: Any, now: datetime | None = None) -> str:

@@ -69,6 +69,26 @@ def test_baseline_is_evaluated_at_the_same_moment_and_compared(data, tmp_path, c
     assert "baseline" in capsys.readouterr().out.splitlines()[1]
 
 
+def test_a_report_that_fails_half_way_leaves_the_previous_report_whole(data, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "evaluation"
+    out.mkdir()
+    (out / "report.html").write_text("<html>the previous report</html>")
+    write_text = Path.write_text
+
+    def full_disk(path: Path, text: str, *args, **kwargs) -> int:
+        if "report" not in path.name:
+            return write_text(path, text, *args, **kwargs)
+        write_text(path, text[: len(text) // 2], *args, **kwargs)  # half of the page reaches the disk
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="disk full"):
+        run_evaluate(*inputs(data), "--out", str(out))
+    assert (out / "report.html").read_text() == "<html>the previous report</html>"
+    assert json.loads((out / "metrics.json").read_text())["fraud"]["roc_auc"] > 0.9  # written whole before it
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "report.html"]  # no temporary file left
+
+
 def test_progress_goes_to_stderr(data, tmp_path, capsys) -> None:
     argv = [a for a in inputs(data) if a != "--quiet"]
     run_evaluate(*argv, "--out", str(tmp_path / "p"))

@@ -37,6 +37,7 @@ def test_load_writes_the_snapshot_the_service_restores(data_set, tmp_path, capsy
     assert "done: 3,000 orders" in capsys.readouterr().err
     expected = EmbeddedState()
     load_history(History.from_frames(orders, outcomes), expected)
+    assert expected.expire() > 0  # 40 days: set logs of keys not seen in the last 8 days are forgotten
     assert contents(EmbeddedState.load(tmp_path / "state.pkl")) == contents(expected)
     assert main(args) == 0  # again: everything already held, nothing changes
     assert "0 orders and 0 outcomes written" in capsys.readouterr().err

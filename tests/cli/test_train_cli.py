@@ -86,3 +86,29 @@ def test_train_records_its_label_delay_mode_and_the_reporting_delays(tmp_path):
     training = json.loads((tmp_path / "mature" / "metadata.json").read_text())["training"]
     assert training["label_delay"] == "mature" and training["monotone_features"] == 0
     assert training["reporting_delays"] == {}
+
+
+def test_a_model_directory_whose_report_fails_half_way_leaves_the_previous_model_whole(model_dir, tmp_path,
+                                                                                      monkeypatch):
+    """`risk train --out DIR` over an earlier model: the new files and report are swapped in whole or not at all."""
+    import shutil
+
+    import cli.train
+    from training.train import TrainConfig, TrainResult
+
+    out = tmp_path / "model"
+    shutil.copytree(model_dir, out)
+    (out / "report.html").write_text("<html>the previous model's report</html>")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bundle = load_bundle(model_dir)
+    bundle.metadata["version"] = "a-newer-model"
+
+    def half_a_report(result, orders, outcomes, config, path: Path) -> None:
+        path.write_text("<html>half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cli.train, "write_training_report", half_a_report)
+    with pytest.raises(OSError, match="disk full"):
+        cli.train.write_model_directory(out, TrainResult(bundle, None), None, None, TrainConfig(as_of=None))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary directory left beside it

@@ -46,3 +46,14 @@ def test_a_stored_calibrator_round_trips(margins_and_labels):
     calibrator = fit_isotonic(*margins_and_labels)
     again = Calibrator.from_dict(calibrator.to_dict())
     np.testing.assert_array_equal(again.apply(margins_and_labels[0]), calibrator.apply(margins_and_labels[0]))
+
+
+def test_platt_on_expected_labels_matches_their_mean():
+    """Labels in [0, 1] (a label-delay calibrator's expected labels) are fitted as that share of a positive."""
+    from models.calibration import fit_platt
+
+    margin = np.random.default_rng(1).normal(size=4000)
+    soft = np.full(4000, 0.3)
+    calibrator = fit_platt(margin, soft)
+    assert calibrator.apply(margin).mean() == pytest.approx(0.3, abs=0.01)
+    assert abs(calibrator.a) < 0.1  # the margin says nothing here

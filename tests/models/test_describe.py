@@ -27,8 +27,18 @@ def test_diff_names_changed_params_policy_and_features(model_dir):
     b["feature_names"] = a["feature_names"][1:] + ["new_feature"]
     lines = diff(a, b)
     assert "models.fraud.params.num_leaves: 31 -> 15" in lines
-    assert any(line.startswith("policy.decline_fraud: ") and line.endswith("-> 0.5") for line in lines)
+    assert any(line.startswith("policy.decline_fraud: ") and line.endswith("-> 50%") for line in lines)
     assert any(line.startswith("features: 1 only in A") and "new_feature" in line for line in lines)
     assert lines[-2].startswith("policy A: decline if fraud >= ")
     assert lines[-1].startswith("policy B: decline if fraud >= 50%")
     assert diff(a, a) == []
+
+
+def test_a_near_zero_threshold_in_a_diff_reads_as_a_percentage_not_scientific(model_dir):
+    a = json.loads((model_dir / "metadata.json").read_text())
+    b = json.loads(json.dumps(a))
+    a["policy"]["review_fraud"], b["policy"]["review_fraud"] = 9.5e-08, 0.031
+    lines = diff(a, b)
+    assert "policy.review_fraud: 0.0000095% -> 3.1%" in lines
+    assert "e-0" not in "\n".join(lines)
+    assert "review if fraud >= 0.0000095% (near zero: any fraud signal)" in lines[-2]

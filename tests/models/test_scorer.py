@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -11,8 +13,8 @@ from features.catalog import FEATURE_NAMES
 from features.sentences import sentence
 from models.bundle import ModelBundle
 from models.risk_model import RiskModel
-from models.scorer import TOP_REASONS, Scorer, percent
-from risk.policy import Costs, Policy
+from models.scorer import TOP_REASONS, Scorer
+from risk.policy import Costs, Policy, percent
 
 CARDS = FEATURE_NAMES.index("distinct_cards_by_device_1h")  # drives fraud here
 VIEW = FEATURE_NAMES.index("view_to_buy_seconds")  # drives regret here (quick buys)
@@ -56,9 +58,22 @@ def test_a_quiet_order_is_approved_with_low_risk_as_its_reason(scorer):
     decision = scorer.decide("o-1", row())
     assert decision.decision == "approve" and decision.model_version == "m1" and not decision.degraded
     assert [r.code for r in decision.reasons] == ["LOW_RISK"]
-    assert decision.reasons[0].message == (f"Fraud {percent(decision.fraud_score)} and regret "
-                                           f"{percent(decision.regret_score)} are below the review thresholds "
-                                           "(30.0% and 30.0%)")
+    assert decision.reasons[0].message == (f"Fraud {percent(decision.fraud_score, 3)} and regret "
+                                           f"{percent(decision.regret_score, 3)} are below the review thresholds "
+                                           "(30% and 30%)")
+
+
+def test_a_threshold_at_the_calibrators_zero_level_reads_as_a_plain_percentage_above_the_score(scorer):
+    quiet = scorer.decide("o-0", row())
+    near_zero = quiet.fraud_score * 1.0001  # just above this order's score: it stays approved
+    policy = Policy(decline_fraud=0.5, review_fraud=near_zero, review_regret=0.9)
+    decision = Scorer(dataclasses.replace(scorer.bundle, policy=policy)).decide("o-0", row())
+    message = decision.reasons[0].message
+    assert decision.decision == "approve" and "e-" not in message and "0.00%" not in message
+    shown = re.fullmatch(r"Fraud ([0-9.]+)% and regret [0-9.]+% are below the review thresholds \(([0-9.]+)% and 90%\)",
+                         message)
+    assert shown is not None, message
+    assert float(shown[1]) < float(shown[2])  # the text keeps the order of the values, however close they are
 
 
 def test_scores_are_the_bundles_calibrated_probabilities(scorer):
@@ -76,7 +91,8 @@ def test_a_declined_order_is_explained_by_the_fraud_models_top_contributions(sco
     contributions = scorer.bundle.fraud.explain_one(x)
     top = [i for i in np.argsort(-contributions)[:TOP_REASONS] if contributions[i] > 0]
     score, *factors = decision.reasons
-    assert score.code == "FRAUD_SCORE" and score.message == f"Fraud {percent(decision.fraud_score)}, decline from 50.0%"
+    assert score.code == "FRAUD_SCORE"
+    assert score.message == f"Fraud {percent(decision.fraud_score, 3)}, decline from 50%"
     assert [r.code for r in factors] == [f"FRAUD:{FEATURE_NAMES[i].upper()}" for i in top]
     first = factors[0]
     assert first.code == "FRAUD:DISTINCT_CARDS_BY_DEVICE_1H"
@@ -91,7 +107,7 @@ def test_a_regret_review_is_explained_by_the_regret_model(scorer):
     assert decision.decision == "review" and decision.fraud_score < scorer.bundle.policy.review_fraud
     score, *factors = decision.reasons
     assert score.code == "REGRET_SCORE"
-    assert score.message == f"Regret {percent(decision.regret_score)}, review from 30.0%"
+    assert score.message == f"Regret {percent(decision.regret_score, 3)}, review from 30%"
     assert factors[0].code == "REGRET:VIEW_TO_BUY_SECONDS"
     assert all(r.code.startswith("REGRET:") for r in factors)
 
@@ -108,8 +124,8 @@ def test_a_degraded_order_gets_the_fallback_when_it_is_more_severe(scorer):
     assert decision.reasons[0].code == "DEGRADED_HISTORY"
     assert decision.reasons[0].message == ("Order history unavailable: scored on the order's own fields, "
                                            "fallback decision review")
-    assert decision.reasons[1].message == (f"Regret {percent(decision.regret_score)}, under the review threshold "
-                                           "30.0%: review is the fallback")  # the fallback decided, not a score
+    assert decision.reasons[1].message == (f"Regret {percent(decision.regret_score, 3)}, under the review threshold "
+                                           "30%: review is the fallback")  # the fallback decided, not a score
     declined = Scorer(scorer.bundle, fallback="review").decide("o-7", row(cards=7), degraded=True)
     assert declined.decision == "decline"  # the more severe wins
     approved = Scorer(scorer.bundle, fallback="approve").decide("o-8", row(), degraded=True)

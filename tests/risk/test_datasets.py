@@ -62,6 +62,21 @@ def test_times_with_offsets_are_stored_in_utc(sample_csv, tmp_path):
     assert read_orders(path).loc[0, "created_at"] == pd.Timestamp("2026-11-24T10:15:02Z")
 
 
+@pytest.mark.parametrize("text", ["2026-11-24t10:15:02z", "2026-11-24 10:15:02Z", "2026-11-24T11:15:02.250+01:00"])
+def test_every_rfc_3339_spelling_is_read(sample_csv, tmp_path, text):
+    path = write_text(tmp_path, "o.csv", edit_cell(sample_csv, 1, "created_at", text))
+    expected = pd.Timestamp("2026-11-24T10:15:02.250Z" if ".250" in text else "2026-11-24T10:15:02Z")
+    assert read_orders(path).loc[0, "created_at"] == expected
+
+
+def test_a_parquet_column_of_text_times_is_held_to_rfc_3339_too(examples, tmp_path):
+    orders = read_orders(examples / "orders.csv")
+    as_text = orders.assign(created_at=orders["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+    as_text.to_parquet(tmp_path / "text_times.parquet")
+    with pytest.raises(DataError, match=r"column 'created_at', row 1: not an RFC 3339 time"):
+        read_orders(tmp_path / "text_times.parquet")
+
+
 def test_unknown_columns_are_ignored_and_optional_ones_may_be_absent(examples, tmp_path):
     orders = read_orders(examples / "orders.csv")
     slim = orders[["order_id", "created_at", "amount", "currency", "buyer_account_id",
@@ -78,6 +93,10 @@ def test_unknown_columns_are_ignored_and_optional_ones_may_be_absent(examples, t
     [
         (2, "created_at", "2026-11-24T10:16:40", ["created_at", "row 2", "timezone"]),
         (3, "created_at", "not a time", ["created_at", "row 3", "RFC 3339"]),
+        (2, "created_at", "2026-11-24T11:15:02+0100", ["created_at", "row 2", "RFC 3339"]),  # offset without colon
+        (1, "created_at", "2026-11-24T11:15+01:00", ["created_at", "row 1", "RFC 3339"]),  # no seconds
+        (3, "created_at", "2026-11-24", ["created_at", "row 3", "timezone"]),
+        (2, "created_at", "1764000000", ["created_at", "row 2", "RFC 3339"]),
         (1, "amount", "0", ["amount", "row 1", "greater than 0"]),
         (2, "amount", "12.5", ["amount", "row 2", "whole number"]),
         (2, "amount", "abc", ["amount", "row 2", "not an integer"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from risk.policy import Policy, percent, policy_in_words, rule_in_words
+from risk.policy import Policy, percent, percents_in_order, policy_in_words, rule_in_words
 
 NEVER = 1.0 + 1e-9  # what the policy search writes for a branch it switches off
 
@@ -37,3 +37,34 @@ def test_percentages_keep_two_significant_digits_below_ten():
 
 def test_a_threshold_just_below_one_never_reads_as_one_hundred_percent():
     assert percent(0.9999997623) == "99.99998%" and percent(1.0) == "100%"
+
+
+@pytest.mark.parametrize("probability, text", [
+    (9.5e-08, "0.0000095%"), (1.2345e-09, "0.00000012%"), (0.0, "0%"), (0.000999, "0.1%"), (0.0996, "10%"),
+])
+def test_tiny_probabilities_are_plain_decimals_never_scientific_notation(probability, text):
+    assert percent(probability) == text
+
+
+@pytest.mark.parametrize("policy, words", [
+    (Policy(0.45, 9.5e-08, 0.17),  # the isotonic zero level: only the tie-break ranks these scores
+     "decline if fraud >= 45%; review if fraud >= 0.0000095% (near zero: any fraud signal) or regret >= 17%"),
+    (Policy(0.45, 0.0, 0.17), "decline if fraud >= 45%; review every order not declined"),  # >= 0 takes every order
+    (Policy(NEVER, 0.2, 0.0), "never decline; review every order"),
+    (Policy(0.0, 0.0, 0.0), "decline every order; never review"),
+])
+def test_a_threshold_at_or_near_zero_is_said_as_the_policy_compares(policy, words):
+    assert rule_in_words(policy) == words
+
+
+@pytest.mark.parametrize("score, threshold", [(0.03094, 0.0309), (0.030949, 0.03095), (0.0, 9.5e-08),
+                                              (0.5, 0.5), (0.122, 0.031), (0.0299999, 0.03)])
+def test_a_score_and_its_threshold_are_printed_in_the_order_of_their_values(score, threshold):
+    said, limit = percents_in_order(score, threshold)
+    shown_order = float(said.removesuffix("%")) >= float(limit.removesuffix("%"))
+    assert shown_order == (score >= threshold), (said, limit)
+    assert "e" not in said + limit
+
+
+def test_the_issue_reason_example_reads_as_written():
+    assert percents_in_order(0.1224, 0.031) == ("12.2%", "3.1%")

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -31,6 +35,7 @@ from serve.decision_log import (
     StoredDecision,
     open_decision_log,
 )
+from serve.decision_log.schema import DECISIONS, REVIEWS
 from tests.builders import DATABASE_URL, make_order, require_postgres
 from tests.serve.conftest import MakeLog
 
@@ -234,12 +239,16 @@ def test_postgres_reconnects_once_after_its_connection_is_killed(tmp_path: Path)
     log = PostgresDecisionLog(DATABASE_URL, table_prefix=f"test_{uuid.uuid4().hex[:12]}_")
     try:
         stored = _record(log, _order("ord_1"))
-        pid = log._conn.info.backend_pid  # the one connection the log holds
+        assert log.get("ord_1") == stored
+        pids = [log._conn.info.backend_pid, log._getter.info.backend_pid]  # the writing and the look-up connection
         killer = PostgresDecisionLog(DATABASE_URL, table_prefix=log.table_prefix)
-        killer._run("kill", lambda c: c.execute("SELECT pg_terminate_backend(%s)", [pid]))
+        killer._run("kill", lambda c: c.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+                                                [pids]))
         killer.close()
 
-        assert log.get("ord_1") == stored
+        second = _record(log, _order("ord_2"))
+        assert second.inserted
+        assert log.get("ord_1") == stored and log.get("ord_2") == second
         assert log.ping()
     finally:
         log.drop_tables()
@@ -339,3 +348,58 @@ def test_the_logged_order_of_a_decision_is_found_by_its_order_id(make_log: MakeL
 
     assert log.logged_order("ord_1") == order
     assert log.logged_order("ord_2") is None
+
+
+GROUPED_CHILD = """
+import sys, threading
+from datetime import UTC, datetime, timedelta
+from serve.decision_log import PostgresDecisionLog
+from serve.decision_log.schema import ReviewRow
+
+log = PostgresDecisionLog(sys.argv[1], table_prefix=sys.argv[2])
+now = datetime.now(UTC)
+printing = threading.Lock()
+
+def work(thread):
+    for i in range(1_000_000):
+        order_id = f"t{thread}-{i}"
+        review = None if i % 3 else ReviewRow(order_id, now, now + timedelta(hours=4), "open", 100, "EUR", "s", "b",
+                                              None, 0.5, 0.5, " ", " ")
+        order = {"order_id": order_id, "payment": {"card_fingerprint": "c"}}
+        log.record(order_id, "h", now, order, None, {"decision": "review" if review else "approve"}, "m",
+                   review=review)
+        with printing:
+            print(order_id, flush=True)  # acknowledged: the record call returned
+
+for thread in range(8):
+    threading.Thread(target=work, args=(thread,)).start()
+"""
+
+
+@pytest.mark.integration
+def test_grouped_commits_killed_mid_stream_lose_no_acknowledged_decision_nor_a_review(tmp_path: Path) -> None:
+    require_postgres(DATABASE_URL)
+    prefix = f"test_{uuid.uuid4().hex[:12]}_"
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    child = subprocess.Popen([sys.executable, "-c", GROUPED_CHILD, DATABASE_URL, prefix], stdout=subprocess.PIPE,
+                             text=True, env=env)
+    assert child.stdout is not None
+    acknowledged: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 600 and time.monotonic() < deadline:
+        acknowledged.append(child.stdout.readline().strip())
+    os.kill(child.pid, signal.SIGKILL)  # mid-stream, with commits of 8 threads in flight
+    child.wait()
+
+    log = PostgresDecisionLog(DATABASE_URL, table_prefix=prefix)
+    try:
+        reviews = log.read("reviews", lambda c: {row[0] for row in c.execute(
+            f"SELECT order_id FROM {log.table(REVIEWS)}").fetchall()})
+        decided = log.read("decisions", lambda c: {row[0]: row[1] for row in c.execute(
+            f"SELECT order_id, decision_json->>'decision' FROM {log.table(DECISIONS)}").fetchall()})
+        assert len(acknowledged) >= 600
+        assert set(acknowledged) <= set(decided)  # nothing acknowledged was lost
+        assert reviews == {order_id for order_id, verdict in decided.items() if verdict == "review"}  # all or none
+    finally:
+        log.drop_tables()
+        log.close()

@@ -83,6 +83,17 @@ def test_a_list_item_counts_until_the_microsecond_it_expires(named_client):
     assert shown["items"][0]["expires_at"].startswith(expires.isoformat()[:26])
 
 
+def test_a_list_item_expiry_that_is_not_rfc_3339_gets_422_naming_it(named_client):
+    assert named_client.post("/v1/lists", json={"name": "odd_expiry", "kind": "card_fingerprint"},
+                             headers=ANALYST).status_code == 201
+    for text in ("2030-01-01T00:00:00+0100", "2030-01-01T00:00Z", "1893456000"):
+        response = named_client.post("/v1/lists/odd_expiry/items", headers=ANALYST,
+                                     json={"items": [{"value": "card_fp_1", "expires_at": text}]})
+        assert response.status_code == 422, (text, response.text)
+        (problem,) = response.json()["problems"]
+        assert problem["field"] == "items.0.expires_at" and "RFC 3339" in problem["reason"], problem
+
+
 def test_checkout_keys_may_not_read_or_change_rules_and_lists(named_client):
     for method, path, body in (("get", "/v1/rules", None), ("post", "/v1/rules", {"rule_id": "x", "text": "x"}),
                                ("get", "/v1/lists", None), ("post", "/v1/lists", {"name": "x", "kind": "device"}),

@@ -7,9 +7,11 @@ import sqlite3
 import time
 
 from features.state import EmbeddedState
+from features.state.snapshot_file import covered_until
 from models.bundle import load_bundle
 from risk.contract import Order, Outcome
 from serve.decision_log import SQLiteDecisionLog
+from serve.decision_log.encoding import as_utc
 from serve.engine import ScoringEngine
 from serve.snapshot_follower import SnapshotFollower
 from tests.features.test_loading import contents
@@ -64,3 +66,18 @@ def test_the_service_snapshots_through_the_follower_without_forking(model_dir, t
             time.sleep(0.2)
         snapshot = EmbeddedState.load(tmp_path / "state.pkl")
     assert sorted(snapshot.orders) == sorted(f"s{i}" for i in range(15))
+
+
+def test_the_follower_snapshot_covers_the_log_time_of_the_rows_it_applied_not_its_write_time(model_dir, tmp_path):
+    engine = ScoringEngine(load_bundle(model_dir), EmbeddedState(), SQLiteDecisionLog(tmp_path / "decisions.sqlite"))
+    for i in range(5):
+        engine.score(Order.model_validate(card_order(f"c{i}", minute=i)))
+    conn = sqlite3.connect(tmp_path / "decisions.sqlite")
+    follower = SnapshotFollower(tmp_path / "decisions.sqlite", tmp_path / "state.pkl", interval_s=60, cpu_share=0.5)
+    assert follower.catch_up(conn) == 5
+    time.sleep(0.2)  # a follower behind the log: a restart must replay from what it applied, not from now
+    follower.write_snapshot()
+    newest = as_utc(conn.execute("SELECT max(recorded_at) FROM decisions").fetchone()[0])
+    assert covered_until(tmp_path / "state.pkl") == newest
+    assert (tmp_path / "state.pkl").stat().st_mtime > newest.timestamp() + 0.1
+    assert contents(EmbeddedState.load(tmp_path / "state.pkl")) == contents(engine.state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -15,19 +16,22 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
 from cli.main import main
+from features.catalog import FEATURE_NAMES
+from features.dask_batch import with_first_reports
 from risk import partitioned
 from risk.datasets import ORDERS, OUTCOMES, normalise, write_orders, write_outcomes
 from training.cluster import ClusterSpec, dask_client
 from training.dask_score import score_period as score_on_dask
-from training.dask_train import best_prefix, train_on_dask
+from training.dask_train import best_prefix, labelled, learning_window, train_on_dask
 from training.score import score_period
 from training.simulator import simulate
-from training.train import TrainConfig, train
+from training.train import TrainConfig, train, training_set
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 AS_OF = START + pd.Timedelta(days=60)
 QUIET = lambda message: None  # noqa: E731
-CONFIG = TrainConfig(as_of=AS_OF, maturity=timedelta(days=15), valid_days=10, label_delay="mature",
+DASK_SAID: list[str] = []  # the Dask training's progress lines
+CONFIG = TrainConfig(as_of=AS_OF, maturity=timedelta(days=15), valid_days=10, label_delay="correct",
                      fraud_params={"n_estimators": 40}, regret_params={"n_estimators": 40})
 
 
@@ -54,7 +58,7 @@ def trained(data, client):
     root, orders, outcomes = data
     single = train(orders, outcomes, CONFIG, QUIET)
     dask_orders, dask_outcomes = partitioned.read_orders(root / "orders"), partitioned.read_outcomes(root / "outcomes")
-    distributed = train_on_dask(client, dask_orders, dask_outcomes, CONFIG, QUIET, partitions=4)
+    distributed = train_on_dask(client, dask_orders, dask_outcomes, CONFIG, DASK_SAID.append, partitions=4)
     start = AS_OF - pd.Timedelta(days=10)
     dask_scores = score_on_dask(distributed.bundle, dask_orders, dask_outcomes, start, None, QUIET,
                                 partitions=3).compute()
@@ -74,6 +78,46 @@ def test_dask_models_are_within_noise_of_the_single_machine_models(trained):
     valid = distributed.validation.merge(single.validation, on="order_id", suffixes=("_dask", "_single"))
     assert len(valid) == len(single.validation)
     assert spearmanr(valid["regret_score_dask"], valid["regret_score_single"]).statistic > 0.6
+
+
+@pytest.mark.parametrize("mode", ["correct", "mature"])
+def test_dask_labels_and_label_delay_weights_equal_the_single_machine_ones(data, client, mode):
+    """The orders learned from, their labels, validation flags and weights, order by order (no features needed)."""
+    root, orders, outcomes = data
+    config = dataclasses.replace(CONFIG, label_delay=mode)
+    single = training_set(orders, outcomes, config, QUIET,
+                          features=pd.DataFrame(0.0, index=orders.index, columns=list(FEATURE_NAMES)))
+    dask_orders, dask_outcomes = partitioned.read_orders(root / "orders"), partitioned.read_outcomes(root / "outcomes")
+    delays, usable_end, _ = learning_window(dask_orders, dask_outcomes, config, QUIET)
+    assert usable_end == single.valid_end and set(delays) == set(single.delays)
+    for risk, delay in delays.items():
+        assert delay.base_rate == pytest.approx(single.delays[risk].base_rate, rel=1e-12)
+    before = dask_orders[dask_orders["created_at"] < AS_OF]
+    parts = with_first_reports(before, dask_outcomes[dask_outcomes["reported_at"] <= AS_OF])
+    ours = parts.map_partitions(labelled, config, single.valid_start, usable_end, delays).compute()
+    ours = ours.set_index(ours["order_id"].astype(str)).loc[single.labels["order_id"].astype(str)]
+    assert len(ours) == len(single.labels) > 1000
+    for risk in ("fraud", "regret"):
+        np.testing.assert_array_equal(ours[risk].to_numpy(), single.labels[risk].to_numpy())
+        np.testing.assert_allclose(ours[f"w_{risk}"].to_numpy(), single.weight(risk), rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(ours["valid"].to_numpy(), single.valid)
+    if mode == "correct":  # young orders are in, and weighted: a reported fraud stands for those still to come
+        assert (single.weight("fraud") != 1.0).any() and ours["created_at"].max() > AS_OF - config.maturity
+
+
+def test_dask_training_records_the_label_delay_correction(trained):
+    single, distributed, _, _ = trained
+    ours, theirs = distributed.bundle.metadata["training"], single.bundle.metadata["training"]
+    assert ours["label_delay"] == "correct" and ours["valid_from"] == theirs["valid_from"]
+    assert ours["reporting_delays"].keys() == theirs["reporting_delays"].keys() == {"fraud", "regret"}
+    for risk in ("fraud", "regret"):
+        assert ours["reporting_delays"][risk]["base_rate"] == pytest.approx(
+            theirs["reporting_delays"][risk]["base_rate"], rel=1e-9)
+
+
+def test_dask_training_says_its_policy_in_words_as_single_machine_training_does(trained):
+    policy = [line for line in DASK_SAID if line.startswith("policy: ")]
+    assert len(policy) == 1 and "reviews a day, expected cost" in policy[0] and "decline_fraud" not in policy[0]
 
 
 def test_dask_training_records_the_tree_count_it_chose(trained):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.diagnostics import label_maturity, warnings_of
+from training.diagnostics import diagnostics, label_maturity, warnings_of
 
 AS_OF = pd.Timestamp("2026-06-01T00:00:00Z")
 
@@ -54,3 +54,21 @@ def test_warnings_name_immature_labels_small_training_few_trees_and_few_positive
     assert any("early stopping kept only 3 trees" in w for w in found)
     assert any("only 12 positives in the valid slice" in w for w in found)
     assert warnings_of({}, 2000, 1000, {"fraud": {"trees": 40, "positives_train": 500, "positives_valid": 90}}) == []
+
+
+@pytest.mark.parametrize("mode, says, never", [
+    ("correct", ["1 / P(reported by its age)", "prefer --label-delay mature"], "raise --maturity-days"),
+    ("mature", ["raise --maturity-days"], "--label-delay correct"),
+])
+def test_the_immature_label_advice_matches_the_label_delay_mode(mode, says, never):
+    maturity = {"fraud": {"unreported_share_train": 0.0, "unreported_share_valid": 0.42, "delay_days": {"p50": 21}}}
+    (warning,) = warnings_of(maturity, 2000, 1000, {}, label_delay=mode)
+    assert warning.startswith("immature labels: about 42% of the fraud positives")
+    assert all(part in warning for part in says) and never not in warning
+
+
+def test_diagnostics_pass_the_training_mode_to_the_warnings():
+    orders, outcomes, labels, young = built_history()
+    for mode, advice in (("correct", "prefer --label-delay mature"), ("mature", "raise --maturity-days")):
+        found = diagnostics(orders, outcomes, AS_OF, labels, young, {}, label_delay=mode)["warnings"]
+        assert any(w.startswith("immature labels: about 5") and advice in w for w in found), found

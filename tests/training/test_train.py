@@ -85,7 +85,11 @@ def test_delay_correction_learns_from_young_orders_and_weighs_their_reported_pos
     created = split.labels["created_at"]
     assert created.max() > AS_OF - pd.Timedelta(days=20)  # younger than the 20-day maturity
     assert created[split.valid].min() >= split.valid_start
-    assert created[~split.valid].max() < created[split.valid].min()
+    assert created[split.valid].max() < split.valid_end
+    # validation: the most recent orders with half their frauds reported; younger ones are learned from
+    valid_age = (AS_OF - split.valid_end).total_seconds() / 86400
+    assert split.delays["fraud"].cdf(np.array([valid_age]))[0] >= 0.5 - 1e-6
+    assert created[~split.valid].max() > split.valid_end
     fraud, weight = split.labels["fraud"].to_numpy() == 1, split.weight("fraud")
     young = (created > created.max() - pd.Timedelta(days=7)).to_numpy()
     assert weight[fraud & young].min() > 1.2  # stands for the frauds of young orders not reported yet

@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the web app (documented at the foot of each page).
 // Queue: j / k select the next / previous order, Enter or o opens it, x ticks it for a bulk decision.
 // Order: j / k open the next / previous order of the queue, a approves, d declines (with the note typed).
+// Rules and lists: j / k select the next / previous row, Enter or o opens it.
 // Everywhere: / goes to the filter (or the first field), Escape leaves a field.
 (function () {
   "use strict";
@@ -50,12 +51,12 @@
       if (field) { event.preventDefault(); field.focus(); }
       return;
     }
-    if (page === "queue") {
+    if (page === "queue" || page === "rules" || page === "lists") {
       var at = selected();
       if (key === "j") { select(at + 1); }
       else if (key === "k") { select(at < 0 ? 0 : at - 1); }
       else if ((key === "Enter" || key === "o") && at >= 0) { window.location.assign(rows()[at].getAttribute("data-href")); }
-      else if (key === "x" && at >= 0) {
+      else if (key === "x" && at >= 0 && page === "queue") {
         var box = rows()[at].querySelector("input[type=checkbox]");
         if (box) { box.checked = !box.checked; }
       } else { return; }
@@ -67,6 +68,23 @@
       else if (key === "d") { click("button[name=verdict][value=decline]"); }
       else { return; }
       event.preventDefault();
+    }
+  });
+
+  // A file larger than the service accepts (RISK_MAX_BODY_BYTES) is refused here, with a message, before sending it.
+  document.addEventListener("submit", function (event) {
+    var inputs = event.target.querySelectorAll ? event.target.querySelectorAll("input[type=file][data-max-bytes]") : [];
+    for (var i = 0; i < inputs.length; i++) {
+      var limit = parseInt(inputs[i].getAttribute("data-max-bytes"), 10);
+      var file = inputs[i].files && inputs[i].files[0];
+      if (file && limit && file.size > limit) {
+        event.preventDefault();
+        inputs[i].setCustomValidity(file.name + " has " + file.size + " bytes; the service accepts " + limit +
+                                    " at most: split it");
+        inputs[i].reportValidity();
+        inputs[i].addEventListener("change", function () { this.setCustomValidity(""); }, {once: true});
+        return;
+      }
     }
   });
 

@@ -84,6 +84,9 @@ def test_labels_linked_orders_and_errors_answer_as_documented(client: TestClient
     assert client.get("/v1/orders/nope/linked", headers=ANALYST).status_code == 404
     overview = client.get("/v1/overview", params={"bucket": "hour"}, headers=ADMIN)
     assert overview.status_code == 200 and overview.json()["backlog"]["open"] == 3
+    odd = client.get("/v1/overview", params={"since": "2026-11-24T11:15:02+0100"}, headers=ADMIN)
+    assert odd.status_code == 422, odd.text  # the contract's RFC 3339, as for an order's times
+    assert odd.json()["problems"][0]["field"] == "query.since" and "RFC 3339" in odd.json()["problems"][0]["reason"]
 
 
 @pytest.mark.parametrize("method, path, body", [

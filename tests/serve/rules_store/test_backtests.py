@@ -36,7 +36,11 @@ AMOUNTS = [1000, 2000, 3000, 4000, 5000, 6000]
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    folder = tmp_path / "datasets" / "small"
+    return write_small_dataset(tmp_path / "datasets" / "small")
+
+
+def write_small_dataset(folder: Path) -> Path:
+    """The six orders of card fp_x and their outcomes, as a data set directory (the web app's tests use it too)."""
     folder.mkdir(parents=True)
     rows = [flatten(Order.model_validate(make_order(
         order_id=f"o{n}", created_at=moment.isoformat(), amount=amount, **{"payment.card_fingerprint": "fp_x"})))
@@ -111,12 +115,14 @@ def test_the_api_backtest_gives_the_same_report_over_a_configured_data_set(model
         two = {**rule, "rules": [{"rule_id": "a", "text": "review if amount > 1"}]}
         both = client.post("/v1/rules/backtest", json=two, headers=ANALYST)
         checkout = client.post("/v1/rules/backtest", json=rule, headers=CHECKOUT)
+        odd_time = client.post("/v1/rules/backtest", json={**rule, "from": "2026-01-01T00:00:00+0100"}, headers=ANALYST)
 
     assert response.status_code == 200, response.text
     _check_hand_figures(response.json(), _model_decisions(model_dir, dataset))
     assert outside.status_code == 422 and unknown.status_code == 404
     assert bad_rule.status_code == 422 and bad_rule.json()["column"] == 12
     assert both.status_code == 422 and checkout.status_code == 403
+    assert odd_time.status_code == 422 and odd_time.json()["problems"][0]["field"] == "from", odd_time.text
 
 
 def test_a_candidate_set_from_a_file_stands_alone_and_every_rule_is_under_test(model_dir, dataset, history, capsys):

@@ -1,16 +1,20 @@
 """The web app in a real browser (Playwright driving Debian's chromium) against a real uvicorn server.
 
 Log in, work the queue end to end, follow linked orders, keyboard shortcuts, a form
-without its CSRF token, injected markup shown as text, /docs without internet. Each page
+without its CSRF token, injected markup shown as text, /docs without internet; create a
+rule (after a refused one), run a backtest and see its chart, add a list item. Each page
 leaves a screenshot in tests/artifacts/. The browser may reach 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from tests.serve.rules_store.conftest import Clock
+from tests.serve.rules_store.test_backtests import T, write_small_dataset
 from tests.serve.ui.conftest import (
     add_users,
     browser_log_in,
@@ -21,7 +25,7 @@ from tests.serve.ui.conftest import (
     start_server,
     stop_server,
 )
-from tests.serve.ui.test_injection import EVIL_ID, PAYLOAD, injected_orders
+from tests.serve.ui.test_injection import EVIL_ID, PAYLOAD, injected_orders, injected_rules_and_lists
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +33,22 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def live(review_model_dir, tmp_path_factory, browser):
     """One server for the module: 12 orders in review (a ring of four sharing a card and device) and two
-    carrying markup in every field; analysts alice and bob, admin root."""
+    carrying markup in every field; analysts alice and bob, admin root; backtest data set `small` (six orders of
+    card fp_x, put on @stolen mid-period)."""
     import httpx
 
-    app = build_app(review_model_dir, tmp_path_factory.mktemp("ui_live"))
+    from serve.rules_store.records import NewItem
+
+    folder = tmp_path_factory.mktemp("ui_live")
+    write_small_dataset(folder / "datasets" / "small")
+    app = build_app(review_model_dir, folder, backtest_data_dir=folder / "datasets")
     add_users(app, ("alice", "analyst"), ("bob", "analyst"), ("root", "admin"))
+    store = app.state.rules.store
+    real, store.clock = store.clock, Clock(T - timedelta(days=1))
+    store.create_list("stolen", "card_fingerprint", author="ann", description="reported stolen cards")
+    store.clock.now = T + timedelta(hours=20)
+    store.add_items("stolen", [NewItem("fp_x", "reported stolen")], author="ann")
+    store.clock = real
     server = start_server(app)
     with httpx.Client(base_url=server.url) as client:  # scored through the API, as the checkout would
         score_all(client, scored_orders(12))
@@ -168,3 +183,82 @@ def test_docs_render_without_internet(live, page) -> None:
     assert "risk-engine" in page.locator(".swagger-ui .info").inner_text()
     assert page.blocked == []
     screenshot(page, "docs")
+
+
+def test_an_analyst_creates_a_rule_from_the_page_after_a_refused_one_and_sees_it_listed(live, page) -> None:
+    browser_log_in(page, live.url, "alice")
+    page.click("header nav a:text-is('Rules')")
+    page.wait_for_url("**/ui/rules")
+    page.fill("input[name=rule_id]", "big_gift_cards")
+    page.fill("textarea[name=text]", 'review if amout > 50000 and post_category == "gift_card"')
+    page.select_option("select[name=mode]", "test")
+    page.click("button:text-is('Create rule')")
+
+    problem = page.locator("#rule-problem")
+    assert "Line 1, column 11" in problem.inner_text() and "did you mean 'amount'?" in problem.inner_text()
+    screenshot(page, "rule_refused")
+    page.fill("textarea[name=text]", 'review if amount > 50000 and post_category == "gift_card"')
+    page.click("button:text-is('Create rule')")
+
+    page.wait_for_url("**/ui/rules/big_gift_cards")
+    assert "created (in effect)" in page.locator(".notice").inner_text()
+    screenshot(page, "rule")
+    page.click("a:text-is('← rules')")
+    row = page.locator("tr[data-rule=big_gift_cards]")
+    assert "test" in row.inner_text() and "alice" in row.inner_text()
+    screenshot(page, "rules")
+    page.keyboard.press("j")  # the keyboard opens a rule like an order of the queue
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/rules/*")
+    assert page.blocked == []
+
+
+def test_a_backtest_from_the_page_shows_its_figures_and_chart(live, page) -> None:
+    browser_log_in(page, live.url, "bob")
+    page.click("header nav a:text-is('Backtest')")
+    page.fill("textarea[name=text]", "decline if payment_card_fingerprint in @stolen")
+    page.select_option("select[name=dataset]", "small")
+    page.fill("input[name=start]", T.isoformat())
+    page.click("button:text-is('Run backtest')")
+
+    result = page.locator("#result")
+    result.wait_for()
+    assert page.locator("#hits").inner_text() == "3"  # lists as they were at each order's moment
+    assert result.locator("svg.chart").count() == 2
+    assert result.locator("svg.chart[aria-label='orders and hits per day'] polyline").count() == 2
+    screenshot(page, "backtest")
+
+
+def test_an_item_added_from_the_lists_page_is_listed_with_its_reason(live, page) -> None:
+    browser_log_in(page, live.url, "alice")
+    page.click("header nav a:text-is('Lists')")
+    assert page.locator("tr[data-list=stolen] td.num").first.inner_text() == "1"
+    screenshot(page, "lists")
+    page.click("a:text-is('@stolen')")
+    page.fill("#add input[name=value]", "fp_new_one")
+    page.fill("#add input[name=reason]", "chargeback 2026-11-30")
+    page.click("#add button[type=submit]")
+
+    page.wait_for_selector(".notice")
+    assert "fp_new_one added" in page.locator(".notice").inner_text()
+    assert "chargeback 2026-11-30" in page.locator("tr[data-value=fp_new_one]").inner_text()
+    screenshot(page, "list")
+
+    too_big = b"value,reason\n" + b"fp_bulk_0000001,x\n" * 5000  # 90,000 bytes: over the default 64 KiB body limit
+    page.set_input_files("input[name=csv_file]", {"name": "big.csv", "mimeType": "text/csv", "buffer": too_big})
+    page.click("#import button[type=submit]")
+    assert "at most" in page.eval_on_selector("input[name=csv_file]", "e => e.validationMessage")
+    assert page.locator("tr[data-value=fp_bulk_0000001]").count() == 0 and page.url.endswith("/ui/lists/stolen")
+
+
+def test_markup_in_rules_and_lists_shows_as_text_and_never_runs(live, page) -> None:
+    injected_rules_and_lists(live.app.state.rules.store)
+    browser_log_in(page, live.url, "root")
+    for path in ("/ui/rules", "/ui/rules/evil_rule", "/ui/lists", "/ui/lists/evil", "/ui/backtest?rule_id=evil_rule"):
+        page.goto(live.url + path)
+        assert page.evaluate("window.__pwned") is None, path
+        assert page.locator("#injected").count() == 0, path
+        assert page.locator("script:not([src])").count() == 0, path
+    page.goto(f"{live.url}/ui/lists/evil")
+    assert "b" + PAYLOAD in page.locator("table.items").inner_text()  # the value, shown as the text it is
+    screenshot(page, "list_injected_markup")

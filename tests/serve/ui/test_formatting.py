@@ -22,6 +22,7 @@ def test_durations_and_moments_read_at_a_glance() -> None:
     assert moment(datetime(2026, 11, 24, 10, 15, tzinfo=UTC)) == "2026-11-24 10:15 UTC"
     assert moment("2026-11-24T11:15:00+01:00") == "2026-11-24 10:15 UTC"
     assert percent(0.1224) == "12.2%"
+    assert percent(9.5e-08) == "0.0000095%" and percent(0.0) == "0%"  # never 0.0% for a score above zero
 
 
 def test_due_says_the_time_left_or_how_late() -> None:
