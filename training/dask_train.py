@@ -59,6 +59,7 @@ from training.train import (
     learnable_end,
     model_defaults,
     say_delays,
+    validation_window,
 )
 
 if TYPE_CHECKING:
@@ -82,9 +83,10 @@ def train_on_dask(
     if config.label_delay not in LABEL_DELAY_MODES:
         raise InvalidInput(f"label delay {config.label_delay!r}: use one of {', '.join(LABEL_DELAY_MODES)}")
     delays, usable_end, youngest_days = learning_window(orders, outcomes, config, say)
-    valid_start = usable_end - timedelta(days=config.valid_days)
+    valid_start, valid_end = validation_slice(orders, config, delays, usable_end, youngest_days)
     # computed once and held by the workers (spilled to disk past their memory limit)
-    frame = labelled_features(orders, outcomes, config, valid_start, partitions, say, usable_end, delays).persist()
+    frame = labelled_features(orders, outcomes, config, valid_start, partitions, say, usable_end, delays,
+                              valid_end).persist()
     counts = frame["valid"].value_counts().compute()
     n_fit, n_valid = int(counts.get(False, 0)), int(counts.get(True, 0))
     if n_fit + n_valid < 1000:
@@ -107,7 +109,7 @@ def train_on_dask(
         metrics[risk] = _validation_metrics(models[risk], X_valid, y_valid, w_valid)
         say(f"  {risk}: {models[risk].trees} trees, validation AUC {metrics[risk]['roc_auc']:.4f}, "
             f"AP {metrics[risk]['average_precision']:.4f}")
-    return _result(models, metrics, valid, X_valid, config, valid_start, usable_end, n_fit, delays, say)
+    return _result(models, metrics, valid, X_valid, config, valid_start, valid_end, n_fit, delays, say)
 
 
 def learning_window(orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainConfig, say: Progress
@@ -119,7 +121,22 @@ def learning_window(orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainC
     first_created = orders[orders["created_at"] < config.as_of]["created_at"].min().compute()
     usable_end, youngest_days = learnable_end(delays, config.as_of, first_created, config.min_reported)
     say_delays(delays, say)
+    say("  on Dask, one pass: young orders weighted by the base rate, not re-weighted by their own risk "
+        "(risk train without --dask does both)")
     return delays, usable_end, youngest_days
+
+
+def validation_slice(orders: dd.DataFrame, config: TrainConfig, delays: dict[str, LabelDelay],
+                     usable_end: pd.Timestamp, youngest_days: float) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The validation slice single-machine training takes (`training.train.validation_window`): under the
+    delay correction the most recent orders with `valid_reported` of their labels reported, not the youngest."""
+    if not delays:
+        return usable_end - timedelta(days=config.valid_days), usable_end
+    kept = orders[orders["created_at"] < usable_end]
+    if config.train_from is not None:
+        kept = kept[kept["created_at"] >= config.train_from]
+    oldest_days = (config.as_of - kept["created_at"].min().compute()).total_seconds() / 86400
+    return validation_window(config.as_of, delays, config, youngest_days, oldest_days)
 
 
 def estimate_delays_on_dask(orders: dd.DataFrame, outcomes: dd.DataFrame, as_of: pd.Timestamp
@@ -149,7 +166,7 @@ def estimate_delays_on_dask(orders: dd.DataFrame, outcomes: dd.DataFrame, as_of:
 def labelled_features(
     orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp,
     partitions: int | None, say: Progress, usable_end: pd.Timestamp | None = None,
-    delays: dict[str, LabelDelay] | None = None,
+    delays: dict[str, LabelDelay] | None = None, valid_end: pd.Timestamp | None = None,
 ) -> dd.DataFrame:
     """Features of the orders a model may learn from, with `fraud`, `regret`, their weights `w_fraud` and
     `w_regret`, `created_at`, `amount`, `valid`.
@@ -164,12 +181,12 @@ def labelled_features(
     features = compute_features(history, known, partitions, keep=("created_at", "amount", "currency", *REPORT_COLUMNS),
                                 progress=say)
     end = usable_end if usable_end is not None else as_of - config.maturity
-    meta = labelled(features._meta, config, valid_start, end, delays or {})
-    return features.map_partitions(labelled, config, valid_start, end, delays or {}, meta=meta)
+    meta = labelled(features._meta, config, valid_start, end, delays or {}, valid_end)
+    return features.map_partitions(labelled, config, valid_start, end, delays or {}, valid_end, meta=meta)
 
 
 def labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp, usable_end: pd.Timestamp,
-             delays: dict[str, LabelDelay]) -> pd.DataFrame:
+             delays: dict[str, LabelDelay], valid_end: pd.Timestamp | None = None) -> pd.DataFrame:
     """One partition's orders to learn from (as `training.training_set` keeps them), labels and weights.
 
     The partition carries REPORT_COLUMNS (`features.dask_batch.with_first_reports`), which are
@@ -191,7 +208,8 @@ def labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp,
         columns[risk] = label
         columns[f"w_{risk}"] = (delay_weights(label == 1, age_days, delays[risk], config.min_reported) if delays
                                 else np.ones(len(part)))
-    out = part.drop(columns=list(REPORT_COLUMNS)).assign(**columns, valid=(created >= valid_start).to_numpy())
+    valid = (created >= valid_start) & (created < (usable_end if valid_end is None else valid_end))
+    out = part.drop(columns=list(REPORT_COLUMNS)).assign(**columns, valid=valid.to_numpy())
     return out[keep]
 
 

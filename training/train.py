@@ -117,7 +117,7 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
     Silence is a negative, weighted down by the chance that its label is still to come,
     and a reported positive of a young order stands for the ones not reported yet
     (training.label_delay). Validation is `valid_days` of orders, the most recent ones with at
-    least `valid_reported` of their labels reported (`_validation_window`), weighted the same
+    least `valid_reported` of their labels reported (`validation_window`), weighted the same
     way; the orders learned from are all the others, younger ones included. The youngest
     orders made a poor validation slice: with a tenth of their frauds reported (14 of 146 on a
     varied world at 90 days), early stopping kept 2 trees and the calibrator's fraud
@@ -145,7 +145,7 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
             f"--from earlier")
     features = features_of(history, known_outcomes, say)
     age_days = ((as_of - created).dt.total_seconds() / 86400).to_numpy()
-    valid_start, valid_end = _validation_window(as_of, delays, config, youngest_days, age_days[keep].max())
+    valid_start, valid_end = validation_window(as_of, delays, config, youngest_days, age_days[keep].max())
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} old enough to learn from "
         f"({youngest_days:.1f} days or more); validation {valid_start:%Y-%m-%d %H:%M} to {valid_end:%Y-%m-%d %H:%M}")
     frame = _label_frame(labels, created, amount)
@@ -157,7 +157,7 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
                        age_days[keep])
 
 
-def _validation_window(as_of: pd.Timestamp, delays: dict[str, LabelDelay], config: TrainConfig,
+def validation_window(as_of: pd.Timestamp, delays: dict[str, LabelDelay], config: TrainConfig,
                        youngest_days: float, oldest_days: float) -> tuple[pd.Timestamp, pd.Timestamp]:
     """`valid_days` (at most a third of the usable span) ending at the youngest age where every label has
     `valid_reported` of its positives reported, within the orders learned from."""
