@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -83,14 +84,9 @@ def add_item(request: Request, name: str, ui: UiDep, user: UserDep, value: Annot
 def remove_item(request: Request, name: str, ui: UiDep, user: UserDep, value: Annotated[str, Form(max_length=512)],
                 why: NOTE = "") -> Response:
     """Remove one item now, with the reason (its span stays in the history: backtests still see it)."""
-    try:
-        listed = ui.rules.store.remove_items(name, [value], author=user.name, why=why or None)
-    except (InvalidInput, NotFound) as exc:
-        request.session["problem"] = f"Not removed: {exc.message}"
-    else:
-        ui.rules.changed()
-        request.session["notice"] = f"{name}: {value} removed (version {listed.version})"
-    return RedirectResponse(list_href(name), status_code=303)
+    return _changed_list(request, ui, name, "Not removed",
+                         lambda: ui.rules.store.remove_items(name, [value], author=user.name, why=why or None),
+                         lambda listed: f"{name}: {value} removed (version {listed.version})")
 
 
 @router.post("/lists/{name}/import", dependencies=[CsrfChecked])
@@ -126,13 +122,21 @@ async def import_items(request: Request, name: str, ui: UiDep, user: UserDep,
 def restore_list(request: Request, name: str, ui: UiDep, user: UserDep, version: Annotated[int, Form(ge=1)],
                  why: NOTE = "") -> Response:
     """Make the list hold again what it held at `version` (a new version)."""
+    return _changed_list(request, ui, name, "Not restored",
+                         lambda: ui.rules.store.restore_list(name, version, author=user.name, why=why or None),
+                         lambda listed: f"{name}: version {version} restored as version {listed.version}")
+
+
+def _changed_list(request: Request, ui: UiContext, name: str, refused: str, change: Callable[[], StoredList],
+                  notice: Callable[[StoredList], str]) -> Response:
+    """Apply a one-button change and go back to the list, saying what happened (a refusal is not an error page)."""
     try:
-        listed = ui.rules.store.restore_list(name, version, author=user.name, why=why or None)
+        listed = change()
     except (InvalidInput, NotFound) as exc:
-        request.session["problem"] = f"Not restored: {exc.message}"
+        request.session["problem"] = f"{refused}: {exc.message}"
     else:
         ui.rules.changed()
-        request.session["notice"] = f"{name}: version {version} restored as version {listed.version}"
+        request.session["notice"] = notice(listed)
     return RedirectResponse(list_href(name), status_code=303)
 
 
