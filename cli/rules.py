@@ -48,11 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    store = open_store(args)
-    try:
+    with open_store(args) as store:
         _run(args, store)
-    finally:
-        store.db.close()
 
 
 def _run(args: argparse.Namespace, store: RulesStore) -> None:

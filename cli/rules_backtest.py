@@ -50,12 +50,9 @@ def run(args: argparse.Namespace) -> None:
     outcomes = read_outcomes(args.outcomes) if args.outcomes else None
     features = _read_features(args.features) if args.features else None
     data = backtest_data(bundle, orders, outcomes, start, end, progress, features)
-    store = open_store(args)
-    try:
+    with open_store(args) as store:
         progress("evaluating the rules")
         report = run_backtest(store, data, *candidate_specs(store, args.rule, rules))
-    finally:
-        store.db.close()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(args.out, json.dumps(report, indent=2, default=str))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,18 @@ def database_options() -> argparse.ArgumentParser:
     return common
 
 
-def open_store(args: argparse.Namespace) -> RulesStore:
-    """The store of the database the options name; RISK_RULES_REQUIRE_APPROVAL applies as in the service."""
+@contextmanager
+def open_store(args: argparse.Namespace) -> Iterator[RulesStore]:
+    """The store of the database the options name, closed on the way out; RISK_RULES_REQUIRE_APPROVAL applies
+    as in the service."""
     from serve.config import load_settings
     from serve.rules_store.service import open_rules_store
 
-    return open_rules_store(load_settings(data_dir=args.data_dir, database_url=args.database_url))
+    store = open_rules_store(load_settings(data_dir=args.data_dir, database_url=args.database_url))
+    try:
+        yield store
+    finally:
+        store.db.close()
 
 
 def author(args: argparse.Namespace) -> str:
