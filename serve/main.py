@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -19,6 +18,7 @@ from serve.engine import ScoringEngine
 from serve.fast_path import ScoreFastPath
 from serve.limits import BodyLimit
 from serve.metrics import Metrics
+from serve.periodic import stop_all
 from serve.reviews import ReviewService
 from serve.reviews.webhooks import WebhookSender
 from serve.routes import lists, ops, orders, outcomes, reviews, rules
@@ -33,6 +33,10 @@ from serve.ui.app import mount_ui
 from serve.ui.docs import install_docs
 
 log = logging.getLogger("risk.serve")
+STOP_JOBS_S = 2.0
+"""How long shutdown waits, at most, for the background runs in progress (a job between runs stops at once): a
+rules refresh or a repair round ends before the connections it uses are closed, while a state expiry pass (seconds
+on a large state) or a model load holds up a stopping service no longer than this."""
 
 
 def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastAPI:
@@ -57,28 +61,22 @@ def create_app(settings: Settings, engine: ScoringEngine | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs = [threading.Thread(target=snapshotter.watch, daemon=True, name="state-snapshots"),
-                threading.Thread(target=watcher.watch, daemon=True, name="rules-watch")]
+        jobs = [snapshotter.job, watcher.job]
         if settings.registry is not None and settings.model_dir is None:
-            jobs.append(threading.Thread(target=reloader.watch, daemon=True, name="model-reload"))
+            jobs.append(reloader.job)
         if webhooks is not None:
-            jobs.append(threading.Thread(target=webhooks.run, args=(settings.webhook_poll_s,), daemon=True,
-                                         name="webhooks"))
+            jobs.append(webhooks.job)
         if not engine.state.in_process:  # a shared state can be unreachable for a while, or lose its data
-            jobs.append(threading.Thread(target=repair.watch, daemon=True, name="state-repair"))
+            jobs.append(repair.job)
         else:  # in process: nothing forgets old history but this (Redis keys expire by TTL)
-            jobs.append(threading.Thread(target=expiry.watch, daemon=True, name="state-expiry"))
+            jobs.append(expiry.job)
         for job in jobs:
             job.start()
         log.info("scoring process started", extra={"pid": os.getpid(), "model": engine.model_version})
         yield
-        reloader.stop.set()
-        repair.stop.set()
-        expiry.stop.set()
-        snapshotter.stop.set()
+        stop_all(jobs, STOP_JOBS_S)
         if webhooks is not None:
             webhooks.close()
-        watcher.stop.set()
         snapshotter.save()
         engine.decisions.close()
         engine.state.close()
@@ -121,7 +119,7 @@ def webhook_sender_for(engine: ScoringEngine, settings: Settings) -> WebhookSend
         raise InvalidInput("RISK_WEBHOOK_URL is set without RISK_WEBHOOK_SECRET: webhook events are always signed")
     return WebhookSender(engine.decisions, settings.webhook_url, settings.webhook_secret.get_secret_value(),
                          timeout_s=settings.webhook_timeout_s, backoff_s=settings.webhook_backoff_s,
-                         max_backoff_s=settings.webhook_max_backoff_s)
+                         max_backoff_s=settings.webhook_max_backoff_s, poll_s=settings.webhook_poll_s)
 def app_from_environment() -> FastAPI:
     """The app of one worker process: settings from RISK_* variables, its own engine, connections and jobs.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -24,6 +25,7 @@ from risk.urls import redacted_url
 from serve.config import Role, Settings
 from serve.decision_log import open_decision_log
 from serve.engine import ScoringEngine
+from serve.periodic import PeriodicJob
 
 log = logging.getLogger("risk.serve")
 
@@ -184,8 +186,9 @@ class Reloader:
     def __init__(self, engine: ScoringEngine, settings: Settings,
                  on_change: Callable[[str], None] | None = None) -> None:
         self.engine, self.settings, self.on_change = engine, settings, on_change
-        self.stop = threading.Event()
         self.refused: dict[str, str] | None = None
+        self.job = PeriodicJob("model-reload", self._poll, settings.reload_interval_s,
+                               failure=lambda: f"model reload failed; keeping {self.engine.model_version}")
 
     def reload_now(self) -> str:
         """Switch to the promoted model (or the directory's model) if it is new and passes the canary.
@@ -232,14 +235,9 @@ class Reloader:
         self.refused = {"version": version, "reason": reason}
         return ModelRefused(f"{reason}; {self.engine.model_version} keeps serving")
 
-    def watch(self) -> None:
-        while not self.stop.wait(self.settings.reload_interval_s):
-            try:
-                self.poll()
-            except ModelRefused:
-                pass  # logged by _refuse
-            except Exception:
-                log.exception("model reload failed; keeping %s", self.engine.model_version)
+    def _poll(self) -> None:
+        with contextlib.suppress(ModelRefused):  # logged by _refuse, once per refusal
+            self.poll()
 
 
 class Snapshotter:
@@ -249,7 +247,7 @@ class Snapshotter:
     an SQLite log, from a follower process (`serve.snapshot_follower`, which keeps its own
     copy of the state from the log, so the service never forks). It also moves the long-lived state out of
     the garbage collector's sight (gc.freeze): a full collection walking millions of
-    history objects paused scoring for ~1 s.
+    history objects paused scoring for ~1 s. `job` runs `tick` every second in the thread "state-snapshots".
     """
 
     def __init__(self, engine: ScoringEngine, settings: Settings) -> None:
@@ -259,8 +257,10 @@ class Snapshotter:
         self.follow_log: Path | None = log_path if (
             engine.state.persists_by_snapshot and settings.snapshot_writer == "follower" and log_path) else None
         self.follower: subprocess.Popen[bytes] | None = None
-        self.follower_lock = threading.Lock()  # started by `watch`, stopped by `save`: never one after the other
-        self.stop = threading.Event()
+        self.follower_lock = threading.Lock()  # started by `tick`, stopped by `save`: never one after the other
+        self.child: int | None = None  # the process writing the latest forked snapshot
+        self.started = self.last_snapshot = time.monotonic()
+        self.job = PeriodicJob("state-snapshots", self.tick, FREEZE_EVERY_S, failure="state snapshot failed")
 
     def save(self) -> None:
         """The final snapshot, at shutdown: the follower stops first, and the service's own state is written."""
@@ -273,7 +273,7 @@ class Snapshotter:
 
     def start_follower(self) -> None:
         with self.follower_lock:
-            if self.stop.is_set():
+            if self.job.stopping.is_set():
                 return
             self.follower = self._spawn_follower()
 
@@ -285,25 +285,21 @@ class Snapshotter:
             [sys.executable, "-m", "serve.snapshot_follower", "--log", str(self.follow_log),
              "--snapshot", str(self.path), "--interval", str(self.interval)], env=env)
 
-    def watch(self) -> None:
-        child, started = None, time.monotonic()
-        last_snapshot = started
-        while not self.stop.wait(FREEZE_EVERY_S):
-            gc.collect(1)  # the young generations only: milliseconds
-            gc.freeze()  # what survived is long-lived history: out of every later collection
-            if self.follow_log is not None and not self.stop.is_set() and (
-                    self.follower is None and time.monotonic() - started >= min(self.interval, FOLLOWER_DELAY_S)):
-                self.start_follower()
-            elif self.follower is not None and self.follower.poll() is not None and not self.stop.is_set():
-                log.warning("snapshot follower exited (code %s); starting another", self.follower.returncode)
-                self.start_follower()
-            if (self.follow_log is not None or not self.engine.state.persists_by_snapshot
-                    or time.monotonic() - last_snapshot < self.interval):
-                continue
-            last_snapshot = time.monotonic()
-            try:
-                if child is not None:
-                    os.waitpid(child, 0)  # the previous snapshot's writer, long done
-                child = self.engine.state.snapshot_in_background(self.path)
-            except Exception:
-                log.exception("state snapshot failed")
+    def tick(self) -> None:
+        """Every second: freeze the survivors out of the GC's sight, keep a follower running, snapshot when due."""
+        stopping = self.job.stopping
+        gc.collect(1)  # the young generations only: milliseconds
+        gc.freeze()  # what survived is long-lived history: out of every later collection
+        if self.follow_log is not None and not stopping.is_set() and (
+                self.follower is None and time.monotonic() - self.started >= min(self.interval, FOLLOWER_DELAY_S)):
+            self.start_follower()
+        elif self.follower is not None and self.follower.poll() is not None and not stopping.is_set():
+            log.warning("snapshot follower exited (code %s); starting another", self.follower.returncode)
+            self.start_follower()
+        if (self.follow_log is not None or not self.engine.state.persists_by_snapshot
+                or time.monotonic() - self.last_snapshot < self.interval):
+            return
+        self.last_snapshot = time.monotonic()
+        if self.child is not None:
+            os.waitpid(self.child, 0)  # the previous snapshot's writer, long done
+        self.child = self.engine.state.snapshot_in_background(self.path)

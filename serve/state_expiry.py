@@ -11,10 +11,10 @@ state kept in process.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from features.state import FeatureState
+from serve.periodic import PeriodicJob
 
 log = logging.getLogger("risk.serve")
 
@@ -26,12 +26,11 @@ a core at this interval, spread over 256 shards."""
 
 
 class StateExpiry:
-    """Calls the state's `expire` every `interval_s` until `stop` is set."""
+    """Calls the state's `expire` every `interval_s` (`job`, the thread "state-expiry")."""
 
     def __init__(self, state: FeatureState, interval_s: float = EXPIRE_EVERY_S) -> None:
         self.state = state
-        self.interval_s = interval_s
-        self.stop = threading.Event()
+        self.job = PeriodicJob("state-expiry", self.run_once, interval_s, failure="state expiry failed")
 
     def run_once(self) -> int:
         started = time.perf_counter()
@@ -41,9 +40,3 @@ class StateExpiry:
                      time.perf_counter() - started)
         return forgotten
 
-    def watch(self) -> None:
-        while not self.stop.wait(self.interval_s):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("state expiry failed")

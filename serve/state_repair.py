@@ -16,7 +16,6 @@ and counts an outcome's label once.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +24,7 @@ from features.state import StateUnavailable
 from risk.contract import Order
 from serve.decision_log import DecisionLogUnavailable
 from serve.engine import ScoringEngine
+from serve.periodic import PeriodicJob
 
 log = logging.getLogger("risk.serve")
 
@@ -42,12 +42,15 @@ class Repair:
 
 
 class StateRepair:
-    """Checks every `interval_s` whether the state misses logged orders, and replays them when it answers."""
+    """Checks every `interval_s` whether the state misses logged orders, and replays them when it answers.
+
+    `job` runs it in the thread "state-repair".
+    """
 
     def __init__(self, engine: ScoringEngine, interval_s: float = 1.0) -> None:
         self.engine = engine
-        self.interval_s = interval_s
-        self.stop = threading.Event()
+        self.job = PeriodicJob("state-repair", self.run_once, interval_s,
+                               failure="feature state repair failed; trying again")
 
     def run_once(self) -> Repair | None:
         """Replay what the state misses, if anything and if it answers now; what was done (None: nothing)."""
@@ -81,9 +84,3 @@ class StateRepair:
         if pending is not None:
             self.engine.unapplied_since = pending if noted is None else min(noted, pending)
 
-    def watch(self) -> None:
-        while not self.stop.wait(self.interval_s):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("feature state repair failed; trying again")

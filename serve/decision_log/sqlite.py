@@ -27,11 +27,13 @@ from serve.decision_log.interface import EPOCH, DecisionLog, DecisionLogUnavaila
 from serve.decision_log.migrations import migrate
 from serve.decision_log.schema import DECISIONS, OUTBOX, OUTCOMES, REVIEWS, DecisionRow, EventRow, OutcomeRow, ReviewRow
 from serve.decision_log.sql import SQLITE, insert, statements
+from serve.periodic import PeriodicJob
 
 _T = TypeVar("_T")
 _SQL = statements(SQLITE)
 _INSERT_REVIEW = insert(REVIEWS, SQLITE)
 _INSERT_EVENT = insert(OUTBOX, SQLITE)
+CHECKPOINT_EVERY_S = 1.0
 
 
 class SQLiteDecisionLog(DecisionLog):
@@ -80,19 +82,16 @@ class SQLiteDecisionLog(DecisionLog):
             if self._conn is not None:
                 self._conn.close()
             raise self._unavailable("opening", exc) from exc
-        self._stop = threading.Event()
-        threading.Thread(target=self._checkpoints, daemon=True, name="sqlite-checkpoints").start()
+        self._checkpointer: sqlite3.Connection | None = None  # the checkpoints' own connection, opened by them
+        self._checkpoints = PeriodicJob("sqlite-checkpoints", self._checkpoint, CHECKPOINT_EVERY_S)
+        self._checkpoints.start()
 
-    def _checkpoints(self, every_s: float = 1.0) -> None:
-        conn = None
-        while not self._stop.wait(every_s):
-            try:
-                conn = conn or self._connect()
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                pass  # a busy or vanished file: the next round tries again; the WAL only grows meanwhile
-        if conn is not None:
-            conn.close()
+    def _checkpoint(self) -> None:
+        try:
+            self._checkpointer = self._checkpointer or self._connect()
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # a busy or vanished file: the next round tries again; the WAL only grows meanwhile
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: autocommit, each INSERT is its own transaction unless BEGIN says otherwise.
@@ -212,7 +211,9 @@ class SQLiteDecisionLog(DecisionLog):
         return int(self._run("count", lambda c: c.execute(_SQL.count_decisions).fetchone()[0]))
 
     def close(self) -> None:
-        self._stop.set()
+        if self._checkpoints.stop() and self._checkpointer is not None:  # a checkpoint still running keeps its own
+            self._checkpointer.close()
+            self._checkpointer = None
         with self._lock, self._read_lock:
             for conn in (self._conn, self._reader):
                 if conn is not None:

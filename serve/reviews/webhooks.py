@@ -14,7 +14,6 @@ worker picks up every undelivered event: nothing is lost.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ import httpx
 from serve.decision_log import DecisionLog
 from serve.decision_log.encoding import as_utc
 from serve.decision_log.schema import OUTBOX
+from serve.periodic import PeriodicJob
 from serve.reviews.events import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from serve.reviews.models import Delivery
 
@@ -32,16 +32,22 @@ DELIVERY_COLUMNS = ("event_id", "event_type", "order_id", "created_at", "status"
 
 
 class WebhookSender:
-    """Sends the due events of one decision log's outbox to `url`, signed with `secret`."""
+    """Sends the due events of one decision log's outbox to `url`, signed with `secret`.
+
+    `job` (the app's background thread "webhooks") delivers at once and then every `poll_s`; an
+    unavailable log is retried next round.
+    """
 
     def __init__(self, decisions: DecisionLog, url: str, secret: str, *, timeout_s: float = 5.0,
-                 backoff_s: float = 2.0, max_backoff_s: float = 3600.0, lease_s: float = 60.0, batch: int = 50) -> None:
+                 backoff_s: float = 2.0, max_backoff_s: float = 3600.0, lease_s: float = 60.0, batch: int = 50,
+                 poll_s: float = 1.0) -> None:
         self.log, self.url, self.secret = decisions, url, secret
         self.backoff, self.max_backoff = backoff_s, max_backoff_s
         self.lease = timedelta(seconds=max(lease_s, timeout_s * 2))
         self.batch = batch
         self.client = httpx.Client(timeout=timeout_s)
-        self.stop = threading.Event()
+        self.job = PeriodicJob("webhooks", self.deliver_due, poll_s, failure="webhook delivery round failed",
+                               run_at_start=True)
         table, p = decisions.table(OUTBOX), decisions.dialect.placeholder
         self._due = (f"SELECT event_id FROM {table} WHERE status = 'pending' AND next_attempt_at <= {p} "
                      f"AND (lease_until IS NULL OR lease_until < {p}) ORDER BY next_attempt_at, created_at LIMIT {p}")
@@ -60,7 +66,7 @@ class WebhookSender:
         due = self.log.read("webhook outbox", lambda c: c.execute(self._due, [m(now), m(now), self.batch]).fetchall())
         delivered = 0
         for (event_id,) in due:
-            if self.stop.is_set():
+            if self.job.stopping.is_set():
                 break
             delivered += self._deliver_one(event_id, now)
         return delivered
@@ -102,17 +108,9 @@ class WebhookSender:
             return response.status_code, None
         return response.status_code, f"HTTP {response.status_code}"
 
-    def run(self, poll_s: float = 1.0) -> None:
-        """Deliver until `stop` is set (the app's background job); an unavailable log is retried next round."""
-        while not self.stop.is_set():
-            try:
-                self.deliver_due()
-            except Exception:
-                log.exception("webhook delivery round failed")
-            self.stop.wait(poll_s)
-
     def close(self) -> None:
-        self.stop.set()
+        """Stop delivering (waiting up to 5 s for an event being sent) and close the HTTP client."""
+        self.job.stop()
         self.client.close()
 
 

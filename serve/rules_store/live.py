@@ -11,11 +11,11 @@ A store that cannot be read or a set that does not compile keeps the set in effe
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from risk.rules import ListSnapshot, RuleError, RuleSet
+from serve.periodic import PeriodicJob
 from serve.rules_store.store import RulesStore
 
 log = logging.getLogger("risk.serve")
@@ -55,12 +55,14 @@ def build_active(store: RulesStore) -> ActiveRules:
 
 
 class RulesWatcher:
-    """Keeps `use(active)` fed with the store's current rules; `watch` runs in a daemon thread."""
+    """Keeps `use(active)` fed with the store's current rules; `job` polls in the thread "rules-watch"."""
 
     def __init__(self, store: RulesStore, use: Callable[[ActiveRules], None], *, interval_s: float = 0.25) -> None:
-        self.store, self.use, self.interval_s = store, use, interval_s
-        self.stop = threading.Event()
+        self.store, self.use = store, use
         self.epoch: int | None = None
+        # a failing store or rule set stops neither the watcher nor scoring: the set in effect stays
+        self.job = PeriodicJob("rules-watch", self.refresh, interval_s,
+                               failure=lambda: f"rules refresh failed; keeping epoch {self.epoch}")
 
     def refresh(self) -> bool:
         """Rebuild if the store changed since the last build; True if a new set was swapped in."""
@@ -73,14 +75,3 @@ class RulesWatcher:
         log.info("rules in effect: epoch %s, %d rule(s)", active.epoch, len(active.rules.rules_version))
         return True
 
-    def watch(self) -> None:
-        while not self.stop.wait(self.interval_s):
-            try:
-                self.refresh()
-            except Exception:  # a failing store or rule set must not stop the watcher nor scoring
-                log.exception("rules refresh failed; keeping epoch %s", self.epoch)
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.watch, daemon=True, name="rules-watch")
-        thread.start()
-        return thread

@@ -21,14 +21,11 @@ def test_the_job_forgets_what_is_past_retention_and_stops_when_told():
     state.apply(order_writes("old", 0))
     state.apply(order_writes("new", 200 * DAY))
     expiry = StateExpiry(state, interval_s=0.01)
-    job = threading.Thread(target=expiry.watch)
-    job.start()
+    expiry.job.start()
     deadline = time.monotonic() + 5
     while "old" in state.orders and time.monotonic() < deadline:
         time.sleep(0.01)
-    expiry.stop.set()
-    job.join(timeout=5)
-    assert not job.is_alive()
+    assert expiry.job.stop(timeout_s=5)
     assert "old" not in state.orders and "orders:card:old" not in state.logs
     assert "new" in state.orders and "orders:card:new" in state.logs
 

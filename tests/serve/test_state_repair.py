@@ -9,7 +9,6 @@ order with a run that had no outage.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from pathlib import Path
 
@@ -64,8 +63,7 @@ def test_orders_scored_during_a_redis_outage_count_once_it_is_back(model_dir, tm
     server.start()
     engine = engine_on(model_dir, RedisState(url=server.url, timeout_s=0.2), tmp_path / "outage")
     repair = StateRepair(engine, interval_s=0.05)
-    job = threading.Thread(target=repair.watch, daemon=True)
-    job.start()
+    repair.job.start()
     try:
         wait_until(engine.state.complete)  # a new state: marked complete after an (empty) replay
         degraded = []
@@ -78,8 +76,7 @@ def test_orders_scored_during_a_redis_outage_count_once_it_is_back(model_dir, tm
         wait_until(lambda: engine.unapplied_since is None and engine.state.complete())
         assert same(probe_features(engine), without_outage)
     finally:
-        repair.stop.set()
-        job.join()
+        repair.job.stop()
         engine.state.close()
         server.kill()
     assert not any(degraded[:12]) and all(degraded[12:24])  # the outage was real, and only then

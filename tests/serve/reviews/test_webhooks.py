@@ -108,14 +108,13 @@ def test_a_restart_midway_delivers_every_event_once_per_id(make_reviews: MakeRev
     first.engine.decisions.close()  # the process stops
 
     restarted_log = make_log()  # a new process on the same store
-    restarted = WebhookSender(restarted_log, receiver.url, SECRET, backoff_s=0.01, max_backoff_s=0.01)
-    worker = threading.Thread(target=restarted.run, args=(0.02,), daemon=True)
-    worker.start()
+    restarted = WebhookSender(restarted_log, receiver.url, SECRET, backoff_s=0.01, max_backoff_s=0.01, poll_s=0.02)
+    restarted.job.start()
     deadline = time.monotonic() + 10
     while deliveries(restarted_log, status="pending") and time.monotonic() < deadline:
         time.sleep(0.05)
     restarted.close()
-    worker.join(5)
+    assert restarted.job.thread is not None and not restarted.job.thread.is_alive()
 
     stored = deliveries(restarted_log)
     assert len(stored) == 6 and all(d.status == "delivered" for d in stored)

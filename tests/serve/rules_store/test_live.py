@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -46,7 +45,7 @@ def test_every_process_sharing_the_database_sees_a_change_within_one_second(open
 
         watcher = RulesWatcher(RulesStore(open_database()), use, interval_s=0.25)
         watcher.refresh()
-        threading.Thread(target=watcher.watch, daemon=True).start()
+        watcher.job.start()
         watchers.append(watcher)
     try:
         saved = time.monotonic()
@@ -55,7 +54,7 @@ def test_every_process_sharing_the_database_sees_a_change_within_one_second(open
             time.sleep(0.01)
     finally:
         for watcher in watchers:
-            watcher.stop.set()
+            watcher.job.stop()
 
     assert set(seen) == {"worker_1", "worker_2"}
     assert max(seen.values()) - saved < 1.0
@@ -69,11 +68,9 @@ def test_a_watcher_keeps_the_rules_in_effect_when_the_store_cannot_be_read(open_
     watcher.refresh()
     store.db.close()
 
-    thread = threading.Thread(target=watcher.watch, daemon=True)
-    thread.start()
+    watcher.job.start()
     time.sleep(0.6)
-    watcher.stop.set()
-    thread.join(2)
+    assert watcher.job.stop(timeout_s=2)
 
     assert len(used) == 1 and used[0].rules.rules_version == {"big": 1}
 
