@@ -69,23 +69,12 @@ class ListOut(BaseModel):
     items: int = Field(description="items in the list (not removed; expired ones included)")
 
 
-class ItemOut(BaseModel):
-    value: str
-    reason: str
-    author: str
-    added_at: datetime
-    expires_at: datetime | None
-    removed_at: datetime | None
-    added_version: int
-    removed_version: int | None
-
-
 class ListsOut(BaseModel):
     lists: list[ListOut]
 
 
 class ListItemsOut(BaseModel):
-    items: list[ItemOut]
+    items: list[StoredItem]  # the store's record, as the audit trail shows it too (its fields declared once)
     list: ListOut  # declared after `items`: `list` would otherwise shadow the builtin in the annotation
 
 
@@ -99,7 +88,7 @@ def _list(listed: StoredList) -> ListOut:
 
 
 def _items(listed: StoredList, items: list[StoredItem]) -> ListItemsOut:
-    return ListItemsOut(list=_list(listed), items=[ItemOut.model_validate(item.as_json()) for item in items])
+    return ListItemsOut(list=_list(listed), items=items)
 
 
 @router.get("/v1/lists", response_model=ListsOut, responses=documented(401, 403))

@@ -82,9 +82,12 @@ class NewItem:
     expires_at: datetime | None = None
 
 
+# The fields of an item, declared here only: they are the `list_items` columns after the row's key (list name,
+# item number), read in this order (`store._ITEM_COLUMNS`), and what the API (`GET /v1/lists/{name}`, whose
+# schema shows the docstring) and the audit trail (`as_json`) show of an item.
 @dataclass(frozen=True)
 class StoredItem:
-    """An item as stored, with the span it was in its list."""
+    """A list item, with the span it was in its list."""
 
     value: str
     reason: str
@@ -102,12 +105,8 @@ class StoredItem:
                         None if self.removed_at is None else to_us(self.removed_at))
 
     def as_json(self) -> dict[str, Any]:
-        def iso(moment: datetime | None) -> str | None:
-            return None if moment is None else moment.isoformat()
-
-        return {"value": self.value, "reason": self.reason, "author": self.author, "added_at": iso(self.added_at),
-                "expires_at": iso(self.expires_at), "removed_at": iso(self.removed_at),
-                "added_version": self.added_version, "removed_version": self.removed_version}
+        return {name: value.isoformat() if isinstance(value, datetime) else value
+                for name, value in asdict(self).items()}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ LIST_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 MAX_VALUE = 512
 LIST_KINDS: tuple[str, ...] = typing.get_args(ListKind)
 _RULE_COLUMNS = "rule_id, version, epoch, text, mode, enabled, description, pending, author, changed_at, why, change"
-_ITEM_COLUMNS = ("value, reason, author, added_at, expires_at, removed_at, added_version, removed_version")
+_ITEM_COLUMNS = ", ".join(LIST_ITEMS.check(tuple(field.name for field in fields(StoredItem))))  # read as StoredItem
 
 
 class RulesStore:
