@@ -83,6 +83,27 @@ def test_a_list_item_counts_until_the_microsecond_it_expires(named_client):
     assert shown["items"][0]["expires_at"].startswith(expires.isoformat()[:26])
 
 
+def test_a_list_shows_each_item_with_who_added_it_its_span_and_versions(named_client):
+    assert named_client.post("/v1/lists", json={"name": "stolen", "kind": "card_fingerprint"},
+                             headers=ANALYST).status_code == 201
+    for value in ("card_fp_1", "card_fp_2"):
+        assert named_client.post("/v1/lists/stolen/items", headers=ANALYST,
+                                 json={"items": [{"value": value, "reason": "reported stolen"}]}).status_code == 200
+    assert named_client.post("/v1/lists/stolen/items/remove", headers=ANALYST,
+                             json={"values": ["card_fp_1"]}).status_code == 200
+
+    shown = named_client.get("/v1/lists/stolen?include_removed=true", headers=ANALYST).json()
+
+    removed, kept = shown["items"]
+    assert set(removed) == {"value", "reason", "author", "added_at", "expires_at", "removed_at", "added_version",
+                            "removed_version"}
+    assert (removed["value"], removed["reason"], removed["expires_at"]) == ("card_fp_1", "reported stolen", None)
+    assert (removed["added_version"], removed["removed_version"], kept["added_version"]) == (2, 4, 3)
+    assert removed["removed_at"] is not None and kept["removed_at"] is None and kept["removed_version"] is None
+    assert datetime.fromisoformat(removed["added_at"]) <= datetime.fromisoformat(removed["removed_at"])
+    assert shown["list"]["version"] == 4 and shown["list"]["items"] == 1
+
+
 def test_a_list_item_expiry_that_is_not_rfc_3339_gets_422_naming_it(named_client):
     assert named_client.post("/v1/lists", json={"name": "odd_expiry", "kind": "card_fingerprint"},
                              headers=ANALYST).status_code == 201

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 
 from risk.errors import Conflict, NotFound
 from serve.rules_store.errors import InvalidRule, NotAllowed, RefusedChange
-from serve.rules_store.records import NewItem, to_us
+from serve.rules_store.records import NewItem, StoredItem, to_us
+from serve.rules_store.schema import ListItemRow
 from serve.rules_store.store import RulesStore
 from tests.serve.rules_store.conftest import T0, Clock, OpenDatabase
 
@@ -154,6 +156,23 @@ def test_adding_a_listed_value_again_replaces_its_reason_and_expiry(store: Rules
 
     assert [(i.value, i.reason, i.author) for i in items] == [("fp_1", "renewed", "bob")]
     assert len(every) == 2 and every[0].removed_at == T0 + timedelta(minutes=10)
+
+
+def test_an_item_read_back_and_audited_carries_every_column_of_its_row(store: RulesStore, clock: Clock) -> None:
+    store.create_list("cards", "card_fingerprint", author="ann")
+    store.add_items("cards", [NewItem("fp_1", "chargeback", T0 + timedelta(days=1))], author="ann")
+    clock.advance(minutes=10)
+    store.remove_items("cards", ["fp_1"], author="bob")
+
+    _, [item] = store.list_items("cards", include_removed=True)
+
+    assert ListItemRow._fields[2:] == tuple(field.name for field in fields(StoredItem))  # the row after its key
+    expected = {"value": "fp_1", "reason": "chargeback", "author": "ann", "added_at": T0.isoformat(),
+                "expires_at": (T0 + timedelta(days=1)).isoformat(),
+                "removed_at": (T0 + timedelta(minutes=10)).isoformat(), "added_version": 2, "removed_version": 3}
+    assert item.as_json() == expected
+    before_removal = {**expected, "removed_at": None, "removed_version": None}
+    assert store.history("list", "cards")[-1].before == {"removed": [before_removal]}  # the audit's form of it
 
 
 def test_item_values_and_expiries_are_checked(store: RulesStore) -> None:
