@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -28,6 +28,7 @@ class Metrics:
         self.replays = Counter("risk_idempotent_replays_total", "Orders answered from the decision log",
                                registry=self.registry)
         self.model = Gauge("risk_model_info", "The model serving (value 1)", ["version"], registry=self.registry)
+        self._children: dict[tuple[Counter | Histogram, str], Any] = {}  # labelled series already made (see `_series`)
 
     def set_model(self, version: str) -> None:
         self.model.clear()
@@ -40,11 +41,23 @@ class Metrics:
             self.replays.inc()
             return
         self.latency.observe((decision.elapsed_ms or 0.0) / 1000)
-        self.decisions.labels(decision=decision.decision).inc()
-        self.scores.labels(risk="fraud").observe(decision.fraud_score)
-        self.scores.labels(risk="regret").observe(decision.regret_score)
+        self._series(self.decisions, "decision", decision.decision).inc()
+        self._series(self.scores, "risk", "fraud").observe(decision.fraud_score)
+        self._series(self.scores, "risk", "regret").observe(decision.regret_score)
         if decision.degraded:
             self.degraded.inc()
+
+    def _series(self, family: Counter | Histogram, label: str, value: str) -> Any:
+        """`family.labels(label=value)`, made on first use and kept.
+
+        `labels()` checks the labels and takes a lock and a dict look-up on every call: on the scoring path
+        that cost about as much as the observations. Made on first use, a series still appears in the
+        exposition only once observed.
+        """
+        child = self._children.get((family, value))
+        if child is None:
+            child = self._children[family, value] = family.labels(**{label: value})
+        return child
 
     def count_error(self, status: int) -> None:
         self.errors.labels(status=str(status)).inc()

@@ -403,3 +403,42 @@ def test_grouped_commits_killed_mid_stream_lose_no_acknowledged_decision_nor_a_r
     finally:
         log.drop_tables()
         log.close()
+
+
+
+def _wal_restarts(path: Path) -> int:
+    """The WAL header's checkpoint sequence: SQLite adds one each time the WAL starts over from its beginning."""
+    with open(path.with_name(path.name + "-wal"), "rb") as handle:
+        return int.from_bytes(handle.read(16)[12:16], "big")
+
+
+def test_a_wal_past_its_bound_starts_over_while_decisions_keep_coming_and_none_is_lost(tmp_path):
+    bound = 256 * 1024
+    log = SQLiteDecisionLog(tmp_path / "log.sqlite", wal_restart_bytes=bound)
+    written: list[str] = []
+    stop = threading.Event()
+
+    def keep_writing() -> None:  # a steady stream: a checkpoint without the hold never catches up with it
+        while not stop.is_set():
+            order = _order(f"ord_{len(written)}")
+            _record(log, order)
+            written.append(order["order_id"])
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        while (tmp_path / "log.sqlite-wal").stat().st_size <= bound:
+            time.sleep(0.01)
+        before = _wal_restarts(log.path)
+        checkpointer = log._connect()
+        log.checkpoint(checkpointer)
+        checkpointer.close()
+        count = len(written)
+        while len(written) < count + 5:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        writer.join()
+    assert _wal_restarts(log.path) > before
+    assert log.count() == len(written) and all(log.get(order_id) for order_id in written[-3:])
+    log.close()
