@@ -7,6 +7,7 @@ under its own key prefix and deletes its keys afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import socket
@@ -314,3 +315,33 @@ def test_an_order_applied_by_two_processes_counts_once(make_state):
     (sums,), _, _ = state.fetch([("orders:card:c1", T0, True)], [])
     assert sums == (1, 500)
     assert state.held(["o1", "o2"]) == {"o1"}
+
+
+@pytest.mark.integration
+def test_a_connection_redis_closed_while_idle_is_replaced_without_a_failed_call(make_state):
+    """Redis closing an idle connection (its idle timeout, CLIENT KILL) costs no degraded order."""
+    make_state()  # skips without a Redis server
+    name = f"probe{uuid.uuid4().hex[:12]}"
+    state = RedisState(url=f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}client_name={name}",
+                       prefix=f"test:{name}:", timeout_s=2.0)
+    admin = redis.Redis.from_url(REDIS_URL)
+    try:
+        unknown = ([("orders:card:x", T0, True)], ["seen:card:x"], [("pairs_card:ip:x", 0, T0)])
+        assert state.fetch(*unknown) == ([None], [None], [[]])
+        killed = [admin.client_kill_filter(_id=client["id"]) for client in admin.client_list()
+                  if client["name"] == name]
+        assert killed
+        assert state.fetch(*unknown) == ([None], [None], [[]])
+    finally:
+        admin.close()
+        state.close()
+
+
+@pytest.mark.integration
+def test_a_script_redis_does_not_hold_is_loaded_and_run(make_state):
+    """As after a Redis restart or SCRIPT FLUSH (done here with a script never loaded, not to flush others')."""
+    state = make_state()
+    script = f"return {{KEYS[1], ARGV[1], '{uuid.uuid4().hex}'}}"
+    sha = hashlib.sha1(script.encode()).hexdigest()
+    assert state._evalsha(script, sha, ["k\u00e9"], ["a b"])[:2] == ["k\u00e9".encode(), b"a b"]
+    assert state._evalsha(script, sha, ["k"], ["c"])[:2] == [b"k", b"c"]

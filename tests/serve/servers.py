@@ -1,6 +1,7 @@
 """Real servers for the multi-process tests: a redis-server of a test's own, and `risk serve` processes.
 
-Ports come from the bind-to-port-0 trick, so parallel runs never collide. Without a
+Ports come from the bind-to-port-0 trick, so parallel runs never collide (or from RISK_TEST_PORTS,
+"low-high", taken in turn, on a machine that gives each job a range). Without a
 redis-server binary (or a reachable PostgreSQL) the tests skip, saying what to install,
 and fail instead when RISK_REQUIRE_SERVICES is set (CI).
 """
@@ -41,10 +42,26 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
+_handed_out = [0]  # the last port free_port gave from RISK_TEST_PORTS
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free port: any, or one in RISK_TEST_PORTS ("low-high") on a machine whose jobs share out port ranges."""
+    span = os.environ.get("RISK_TEST_PORTS")
+    candidates = [0]
+    if span:  # taken in turn, so that ports handed out before their servers bind them are not handed out again
+        low, high = (int(part) for part in span.split("-"))
+        start = _handed_out[0] + 1 if low <= _handed_out[0] < high else low
+        candidates = [*range(start, high + 1), *range(low, start)]
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out[0] = port
+            return int(probe.getsockname()[1])
+    raise RuntimeError(f"no free port in RISK_TEST_PORTS={span}")
 
 
 def card_order(order_id: str, minute: int, *, card: str = "card-h7", amount: int = 2500) -> dict[str, Any]:
