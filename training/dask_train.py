@@ -21,6 +21,14 @@ What differs from `training.train`, and why:
   partition gets `training.label_delay.delay_weights` beside its labels. The weights go into
   LightGBM's Dask `sample_weight` (times the positive-class weight, as `RiskModel.fit`
   does), the tree count's validation AP, the calibrator, the metrics and the policy.
+- Under "correct", two passes per risk, as `training.train` makes them: the first model,
+  calibrated to the validation slice's expected final labels
+  (`training.train.calibrate_to_expected_labels`), scores each training partition on the
+  worker holding it and gives it its second-pass weights there
+  (`training.train.own_risk_weights`: each order's own risk instead of the base rate); only
+  the weights are kept (8 bytes an order), the features stay where they are. The second
+  model is trained on those weights with the Dask interface, its tree count, calibrator,
+  metrics and policy weights from the validation slice's own-risk weights, computed here.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from models.risk_model import FEATURE_DTYPE, RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
 from risk.policy import DECISION_NAMES, policy_in_words
-from training.label_delay import LabelDelay, delay_weights, estimate_delays
+from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays
 from training.policy_search import search_policy
 from training.record import canary_record, canary_sample
 from training.train import (
@@ -56,9 +64,12 @@ from training.train import (
     _metadata,
     _policy_weight,
     _validation_metrics,
+    calibrate_to_expected_labels,
     learnable_end,
     model_defaults,
+    own_risk_weights,
     say_delays,
+    second_pass_words,
     validation_window,
 )
 
@@ -103,11 +114,16 @@ def train_on_dask(
     models, metrics = {}, {}
     for risk, params in (("fraud", config.fraud_params), ("regret", config.regret_params)):
         y_valid, w_valid = valid[risk].to_numpy(), valid[f"w_{risk}"].to_numpy(dtype="float64")
-        model = RiskModel(**{"seed": config.seed, **model_defaults(risk, config), **params})
-        models[risk] = _fit_one(client, model, fit, risk, X_valid, y_valid, w_valid if delays else None, tree_step,
-                                say)
-        metrics[risk] = _validation_metrics(models[risk], X_valid, y_valid, w_valid)
-        say(f"  {risk}: {models[risk].trees} trees, validation AUC {metrics[risk]['roc_auc']:.4f}, "
+        settings = {"seed": config.seed, **model_defaults(risk, config), **params}
+        model = _fit_one(client, RiskModel(**settings), fit, fit[f"w_{risk}"], risk, X_valid, y_valid,
+                         w_valid if delays else None, tree_step, say)
+        if delays and model.booster_ is not None:
+            model, w_valid = _refit_with_own_risk(client, settings, model, fit, valid, X_valid, risk, delays[risk],
+                                                  config, tree_step, say)
+            valid[f"w_{risk}"] = w_valid  # the policy's costs weigh the validation slice as the second pass does
+        models[risk] = model
+        metrics[risk] = _validation_metrics(model, X_valid, y_valid, w_valid)
+        say(f"  {risk}: {model.trees} trees, validation AUC {metrics[risk]['roc_auc']:.4f}, "
             f"AP {metrics[risk]['average_precision']:.4f}")
     return _result(models, metrics, valid, X_valid, config, valid_start, valid_end, n_fit, delays, say)
 
@@ -121,8 +137,6 @@ def learning_window(orders: dd.DataFrame, outcomes: dd.DataFrame, config: TrainC
     first_created = orders[orders["created_at"] < config.as_of]["created_at"].min().compute()
     usable_end, youngest_days = learnable_end(delays, config.as_of, first_created, config.min_reported)
     say_delays(delays, say)
-    say("  on Dask, one pass: young orders weighted by the base rate, not re-weighted by their own risk "
-        "(risk train without --dask does both)")
     return delays, usable_end, youngest_days
 
 
@@ -201,7 +215,7 @@ def labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp,
         keep = keep & labels["labelled"].to_numpy()
     if config.train_from is not None:
         keep = keep & (created >= config.train_from).to_numpy()
-    age_days = ((as_of - created).dt.total_seconds() / 86400).to_numpy()
+    age_days = age_in_days(as_of, created)
     columns: dict[str, Any] = {}
     for risk in RISKS:
         label = labels[risk].fillna(0).astype("int8").to_numpy()
@@ -213,18 +227,56 @@ def labelled(part: pd.DataFrame, config: TrainConfig, valid_start: pd.Timestamp,
     return out[keep]
 
 
+def _refit_with_own_risk(
+    client: Client, settings: dict[str, Any], first: RiskModel, fit: dd.DataFrame, valid: pd.DataFrame,
+    X_valid: np.ndarray, risk: str, delay: LabelDelay, config: TrainConfig, tree_step: int, say: Progress,
+) -> tuple[RiskModel, np.ndarray]:
+    """`training.train`'s two passes on the cluster: the first model calibrated to expected final labels, its
+    own-risk weights computed partition by partition where the partitions lie, the second model trained on them
+    and calibrated the same way. Returns the second model and the validation slice's own-risk weights."""
+    positive_valid, age_valid = valid[risk].to_numpy() == 1, age_in_days(config.as_of, valid["created_at"])
+    first = calibrate_to_expected_labels(first, X_valid, positive_valid, age_valid, delay)
+    say(second_pass_words(risk, first))
+    meta = own_risk_weight(fit._meta, first, risk, delay, config)
+    weights = fit.map_partitions(own_risk_weight, first, risk, delay, config, meta=meta).persist()
+    w_valid = own_risk_weights(first, X_valid, positive_valid, age_valid, delay, config.min_reported)
+    second = _fit_one(client, RiskModel(**settings), fit, weights, risk, X_valid, valid[risk].to_numpy(), w_valid,
+                      tree_step, say)
+    del weights  # released on the workers
+    if second.booster_ is None:
+        return second, w_valid
+    return calibrate_to_expected_labels(second, X_valid, positive_valid, age_valid, delay), w_valid
+
+
+def own_risk_weight(part: pd.DataFrame, first: RiskModel, risk: str, delay: LabelDelay, config: TrainConfig
+                    ) -> pd.Series:
+    """One partition's second-pass weights of `risk` (`training.train.own_risk_weights`), on its worker."""
+    weight = np.zeros(0)
+    if len(part):  # LightGBM refuses to predict no rows
+        weight = own_risk_weights(first, part[list(FEATURE_NAMES)].to_numpy(dtype=FEATURE_DTYPE),
+                                  part[risk].to_numpy() == 1, age_in_days(config.as_of, part["created_at"]), delay,
+                                  config.min_reported)
+    return pd.Series(weight, index=part.index, name=f"w_{risk}", dtype="float64")
+
+
 def _fit_one(
-    client: Client, model: RiskModel, fit: dd.DataFrame, risk: str, X_valid: np.ndarray, y_valid: np.ndarray,
-    w_valid: np.ndarray | None, tree_step: int, say: Progress,
+    client: Client, model: RiskModel, fit: dd.DataFrame, weights: dd.Series, risk: str, X_valid: np.ndarray,
+    y_valid: np.ndarray, w_valid: np.ndarray | None, tree_step: int, say: Progress,
 ) -> RiskModel:
     """Trees from DaskLGBMClassifier, cut to the best prefix on validation, then calibrated.
 
-    Each order weighs its `w_{risk}` (label-delay weight, 1 for mature training) times the
-    positive-class weight, computed from the weighted counts as `RiskModel.fit` computes it.
+    Each order weighs `weights` (its label-delay weight: `w_{risk}`, or the second pass's; 1 for
+    mature training) times the positive-class weight, computed from the weighted counts as
+    `RiskModel.fit` computes it.
     """
-    weights = fit[f"w_{risk}"]
-    positives, n, weighted, weighted_positives = (float(v) for v in client.compute(
-        [fit[risk].sum(), fit[risk].count(), weights.sum(), (weights * fit[risk]).sum()], sync=True))
+    # arrays with their partitions' lengths: the second pass's weights (a frame of their own, persisted)
+    # line up with the training partitions chunk by chunk, without aligning frames of unknown divisions
+    X = fit[list(FEATURE_NAMES)].to_dask_array(lengths=True).astype(FEATURE_DTYPE)
+    y = fit[risk].to_dask_array(lengths=True)
+    base = weights.to_dask_array(lengths=True).astype("float64")
+    n = float(y.shape[0])
+    positives, weighted, weighted_positives = (float(v) for v in client.compute(
+        [y.sum(), base.sum(), (base * y).sum()], sync=True))
     say(f"training {risk} on the cluster: {int(positives):,} positives in {int(n):,}; validation "
         f"{int(y_valid.sum()):,} in {len(y_valid):,}")
     if positives in (0, n):
@@ -232,9 +284,6 @@ def _fit_one(
         return model.fit_constant(labels, list(FEATURE_NAMES))
     weight = model.pos_weight if model.pos_weight is not None else math.sqrt(
         max(weighted - weighted_positives, 1.0) / max(weighted_positives, 1e-9))
-    X = fit[list(FEATURE_NAMES)].to_dask_array(lengths=True).astype(FEATURE_DTYPE)
-    y = fit[risk].to_dask_array(lengths=True)
-    base = weights.to_dask_array(lengths=True).astype("float64")
     # the Dask interface sets each worker's threads itself; the metric is `best_prefix`'s
     params = {k: v for k, v in model.lgb_params(list(FEATURE_NAMES)).items() if k not in ("metric", "num_threads")}
     classifier = lgb.DaskLGBMClassifier(client=client, n_estimators=model.n_estimators, **params)

@@ -166,6 +166,11 @@ def estimate_delays(orders: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Time
     return delays
 
 
+def age_in_days(as_of: pd.Timestamp, created: pd.Series) -> np.ndarray:
+    """Each order's age at `as_of`, in days: what the reporting curve and the weights read."""
+    return ((as_of - created).dt.total_seconds() / DAY_S).to_numpy()
+
+
 MAX_RISK = 0.95
 """The highest per-order risk a negative's weight uses: an in-sample score of 0.999 would take an order
 without a report out of training altogether (weight 0.001), on one model's word."""

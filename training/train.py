@@ -39,7 +39,7 @@ from risk.money import Rates, load_rates
 from risk.policy import DECISION_NAMES, Costs, policy_in_words
 from training.delay_calibration import calibrate_delayed
 from training.diagnostics import diagnostics
-from training.label_delay import LabelDelay, delay_weights, estimate_delays
+from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays
 from training.policy_search import PolicyChoice, search_policy
 from training.record import canary_record, canary_sample, model_facts
 from training.search import CANDIDATES, SearchResult, search
@@ -144,7 +144,7 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
             f"(the age by which {config.min_reported:.0%} of outcomes are reported); move --as-of later or "
             f"--from earlier")
     features = features_of(history, known_outcomes, say)
-    age_days = ((as_of - created).dt.total_seconds() / 86400).to_numpy()
+    age_days = age_in_days(as_of, created)
     valid_start, valid_end = validation_window(as_of, delays, config, youngest_days, age_days[keep].max())
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} old enough to learn from "
         f"({youngest_days:.1f} days or more); validation {valid_start:%Y-%m-%d %H:%M} to {valid_end:%Y-%m-%d %H:%M}")
@@ -301,28 +301,45 @@ def _fit(settings: dict[str, Any], data: TrainingSet, risk: str, weight: np.ndar
 
 
 def _calibrate_delayed(model: RiskModel, data: TrainingSet, risk: str) -> RiskModel:
-    """The calibrator refitted to the validation slice's labels as they will be once fully reported
-    (training.delay_calibration), not to importance weights."""
     assert data.age_days is not None
     valid = data.valid
-    calibrator, scores, _ = calibrate_delayed(
-        model.predict_margin(data.X[valid]), data.labels[risk].to_numpy()[valid] == 1,
-        data.delays[risk].cdf(data.age_days[valid]), seed=model.seed)
+    return calibrate_to_expected_labels(model, data.X[valid], data.labels[risk].to_numpy()[valid] == 1,
+                                        data.age_days[valid], data.delays[risk])
+
+
+def calibrate_to_expected_labels(model: RiskModel, X_valid: np.ndarray, positive: np.ndarray, age_days: np.ndarray,
+                                 delay: LabelDelay) -> RiskModel:
+    """The model's calibrator refitted to the validation slice's labels as they will be once fully reported
+    (training.delay_calibration), not to importance weights. One function for `training.train` and
+    `training.dask_train` (which collects the validation slice)."""
+    calibrator, scores, _ = calibrate_delayed(model.predict_margin(X_valid), positive, delay.cdf(age_days),
+                                              seed=model.seed)
     return model.use_calibrator(calibrator, scores)
+
+
+def own_risk_weights(first: RiskModel, X: np.ndarray, positive: np.ndarray, age_days: np.ndarray, delay: LabelDelay,
+                     min_reported: float) -> np.ndarray:
+    """The second pass's weights: training.label_delay.delay_weights with each order's own risk, the first
+    model's calibrated score, instead of the label's base rate. One function for `training.train` (all orders
+    at once) and `training.dask_train` (each partition on the worker holding it)."""
+    return delay_weights(positive, age_days, delay, min_reported, risk=first.predict_proba(X))
 
 
 def _refit_with_own_risk(settings: dict[str, Any], data: TrainingSet, risk: str, first: RiskModel,
                          config: TrainConfig, say: Progress) -> tuple[RiskModel, np.ndarray]:
     """The model trained again with each unreported order weighted by its own risk (the first model's
-    calibrated score) instead of the base rate: training.label_delay.delay_weights. On a varied world
-    (seed 0, 90 days) the fraud scores on later orders went from 0.76 to 0.89 of the observed rate."""
+    calibrated score) instead of the base rate: `own_risk_weights`. On a varied world (seed 0, 90 days)
+    the fraud scores on later orders went from 0.76 to 0.89 of the observed rate."""
     assert data.age_days is not None
-    own_risk = first.predict_proba(data.X)
-    weight = delay_weights(data.labels[risk].to_numpy() == 1, data.age_days, data.delays[risk],
-                           config.min_reported, risk=own_risk)
+    weight = own_risk_weights(first, data.X, data.labels[risk].to_numpy() == 1, data.age_days, data.delays[risk],
+                              config.min_reported)
     data.weights[risk] = weight
-    say(f"  {risk}: first pass {first.trees} trees; trained again with each order's own risk in its weight")
+    say(second_pass_words(risk, first))
     return _fit(settings, data, risk, weight), weight
+
+
+def second_pass_words(risk: str, first: RiskModel) -> str:
+    return f"  {risk}: first pass {first.trees} trees; trained again with each order's own risk in its weight"
 
 
 def _search(data: TrainingSet, risk: str, base: dict[str, Any], say: Progress) -> SearchResult:

@@ -16,19 +16,34 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
 from cli.main import main
+from features.batch import compute_features
 from features.catalog import FEATURE_NAMES
 from features.dask_batch import with_first_reports
+from models.calibration import choose_calibrator
+from models.risk_model import RiskModel
 from risk import partitioned
 from risk.datasets import ORDERS, OUTCOMES, normalise, write_orders, write_outcomes
+from risk.labels import labels_as_of
 from training.cluster import ClusterSpec, dask_client
 from training.dask_score import score_period as score_on_dask
-from training.dask_train import best_prefix, labelled, learning_window, train_on_dask, validation_slice
+from training.dask_train import (
+    best_prefix,
+    labelled,
+    labelled_features,
+    learning_window,
+    own_risk_weight,
+    train_on_dask,
+    validation_slice,
+)
+from training.delay_calibration import calibrate_delayed
+from training.label_delay import LabelDelay
 from training.score import score_period
 from training.simulator import simulate
-from training.train import TrainConfig, train, training_set
+from training.train import TrainConfig, own_risk_weights, train, training_set
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 AS_OF = START + pd.Timedelta(days=60)
+LATER_DAYS = 20  # after AS_OF in `later_world`: orders the models score, judged on every outcome they ever get
 QUIET = lambda message: None  # noqa: E731
 DASK_SAID: list[str] = []  # the Dask training's progress lines
 CONFIG = TrainConfig(as_of=AS_OF, maturity=timedelta(days=15), valid_days=10, label_delay="correct",
@@ -68,8 +83,7 @@ def trained(data, client):
 
 @pytest.fixture(scope="module")
 def trained_mature(data, client):
-    """Both trainers on mature orders, where they follow one procedure (under the delay correction the
-    single-machine trainer adds a second pass, weights by its own risk, that the Dask one does not)."""
+    """Both trainers on mature orders (one pass each, no delay correction)."""
     root, orders, outcomes = data
     config = dataclasses.replace(CONFIG, label_delay="mature")
     dask_orders, dask_outcomes = partitioned.read_orders(root / "orders"), partitioned.read_outcomes(root / "outcomes")
@@ -115,6 +129,103 @@ def test_dask_labels_and_label_delay_weights_equal_the_single_machine_ones(data,
     np.testing.assert_array_equal(ours["valid"].to_numpy(), single.valid)
     if mode == "correct":  # young orders are in, and weighted: a reported fraud stands for those still to come
         assert (single.weight("fraud") != 1.0).any() and ours["created_at"].max() > AS_OF - config.maturity
+
+
+@pytest.fixture(scope="module")
+def single_set(data):
+    """The single-machine trainer's orders learned from, features, labels, first-pass weights and delays."""
+    _, orders, outcomes = data
+    return training_set(orders, outcomes, CONFIG, QUIET)
+
+
+def _weights_by_order(part: pd.DataFrame, first: RiskModel, risk: str, delay: LabelDelay) -> pd.DataFrame:
+    return part[["order_id"]].assign(weight=own_risk_weight(part, first, risk, delay, CONFIG))
+
+
+def test_dask_second_pass_weights_equal_the_single_machine_ones_given_the_same_first_model(data, client, single_set):
+    """Each order's own-risk weight, computed on the worker holding its partition, equals `training.train`'s for
+    every order learned from (validation slice included), given one first-pass model."""
+    root, _, _ = data
+    dask_orders, dask_outcomes = partitioned.read_orders(root / "orders"), partitioned.read_outcomes(root / "outcomes")
+    delays, usable_end, youngest_days = learning_window(dask_orders, dask_outcomes, CONFIG, QUIET)
+    valid_start, valid_end = validation_slice(dask_orders, CONFIG, delays, usable_end, youngest_days)
+    frame = labelled_features(dask_orders, dask_outcomes, CONFIG, valid_start, 4, QUIET, usable_end, delays,
+                              valid_end).persist()
+    fit, valid, X = ~single_set.valid, single_set.valid, single_set.X
+    for risk in ("fraud", "regret"):
+        y, w = single_set.labels[risk].to_numpy(), single_set.weight(risk)
+        first = RiskModel(n_estimators=20, seed=3).fit(
+            X[fit], y[fit], X_valid=X[valid], y_valid=y[valid], feature_names=list(FEATURE_NAMES),
+            sample_weight=w[fit], valid_weight=w[valid])
+        expected = own_risk_weights(first, X, y == 1, single_set.age_days, single_set.delays[risk],
+                                    CONFIG.min_reported)
+        ours = frame.map_partitions(_weights_by_order, first, risk, delays[risk]).compute()
+        ours = ours.set_index(ours["order_id"].astype(str))["weight"].loc[single_set.labels["order_id"].astype(str)]
+        assert len(ours) == len(expected) > 1000
+        np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-9, atol=0)
+        assert np.abs(expected - w).max() > 0.01  # the own risk moved weights the base rate had set
+
+
+def test_dask_training_trains_each_risk_twice_the_second_time_with_each_orders_own_risk(trained):
+    assert not any("one pass" in line for line in DASK_SAID)
+    for risk in ("fraud", "regret"):
+        assert sum(line.startswith(f"  {risk}: first pass ") and "own risk in its weight" in line
+                   for line in DASK_SAID) == 1
+        assert sum(line.startswith(f"training {risk} on the cluster") for line in DASK_SAID) == 2
+
+
+def test_dask_models_are_calibrated_to_the_validation_slices_expected_final_labels(trained, single_set):
+    """The calibrator `training.train` fits (training.delay_calibration), not one fitted to the labels reported so
+    far: refitted here from the Dask model's margins on the validation slice, it gives the same probabilities."""
+    _, distributed, _, _ = trained
+    valid = single_set.valid
+    rows = pd.Index(single_set.labels["order_id"][valid]).get_indexer(distributed.validation["order_id"])
+    assert len(rows) == valid.sum() and (rows >= 0).all()  # the same slice, in the Dask trainer's row order
+    X, age = single_set.X[valid][rows], single_set.age_days[valid][rows]
+    for risk in ("fraud", "regret"):
+        model = getattr(distributed.bundle, risk)
+        positive = single_set.labels[risk].to_numpy()[valid][rows] == 1
+        refitted = calibrate_delayed(model.predict_margin(X), positive, single_set.delays[risk].cdf(age),
+                                     seed=model.seed)[0]
+        np.testing.assert_allclose(model.predict_proba(X), refitted.apply(model.predict_margin(X)), rtol=1e-6)
+        plain = choose_calibrator(model.predict_margin(X), positive.astype("float64"), seed=model.seed)[0]
+        assert model.predict_proba(X).sum() > plain.apply(model.predict_margin(X)).sum()  # unreported labels count
+
+
+@pytest.fixture(scope="module")
+def later_world(tmp_path_factory, client):
+    """A larger world going on LATER_DAYS after AS_OF: both trainers' bundles as of AS_OF, and the later orders'
+    features and labels once every outcome is in."""
+    orders, outcomes = simulate(16_000, 60 + LATER_DAYS, 0, start=START, world="varied")
+    orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
+    root = tmp_path_factory.mktemp("later_world")
+    partitioned.write_parts(orders, root / "orders", 4, write_orders)
+    partitioned.write_parts(outcomes, root / "outcomes", 2, write_outcomes)
+    single = train(orders, outcomes, CONFIG, QUIET).bundle
+    distributed = train_on_dask(client, partitioned.read_orders(root / "orders"),
+                                partitioned.read_outcomes(root / "outcomes"), CONFIG, QUIET, partitions=4).bundle
+    later = (orders["created_at"] >= AS_OF).to_numpy()
+    truth = labels_as_of(orders[later], outcomes, outcomes["reported_at"].max(), timedelta(0))
+    X = compute_features(orders, outcomes)[list(FEATURE_NAMES)].to_numpy(dtype="float32")[later]
+    return single, distributed, X, truth
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # two trainings and features of 16,000 orders: about 2 minutes on a quiet machine
+def test_dask_models_predict_later_orders_as_well_calibrated_as_the_single_machine_ones(later_world):
+    """Predicted / observed frauds and regrets over the LATER_DAYS after the as-of, judged on every outcome those
+    orders ever get: the Dask models' within two standard errors of the observed count of the single machine's."""
+    single, distributed, X, truth = later_world
+    ratios = {}
+    for name, bundle in (("single", single), ("dask", distributed)):
+        for risk, scores in zip(("fraud", "regret"), bundle.scores(X), strict=True):
+            ratios[name, risk] = float(scores.sum()) / int(truth[risk].sum())
+    print(ratios, {risk: int(truth[risk].sum()) for risk in ("fraud", "regret")})
+    for risk in ("fraud", "regret"):
+        observed = int(truth[risk].sum())
+        assert observed >= 20, observed
+        assert abs(ratios["dask", risk] - ratios["single", risk]) < 2 * ratios["single", risk] / np.sqrt(observed), (
+            risk, observed, ratios)
 
 
 def test_dask_training_records_the_label_delay_correction(trained):
