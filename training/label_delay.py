@@ -13,8 +13,11 @@ rarer than it is. This module does neither:
    seen yet). Only outcomes reported by `as_of` are used. Beyond the span of the history
    the fitted shape is an extrapolation: the data cannot say more.
 2. **Delay per label**: the mixture of its kinds' delays, each kind weighted by how many of
-   its reports will eventually exist (Horvitz-Thompson: each observed report stands for
-   1 / F_kind(A) reports).
+   its reports will eventually exist: `estimate_delays` counts each observed report for
+   1 / F_kind(A) (Horvitz-Thompson), `with_exposure` (what `risk train` uses) the reports over
+   the sum of F_kind over every order's age, which does not fall short on the youngest orders.
+   Where the history is short beside a kind's delay, how many are still to come is the prior's
+   guess: `slow_end` and `LabelDelay.underestimate_up_to` say how far off it may be.
 3. **Importance weights** (`delay_weights`), the correction of delayed feedback by
    importance weighting (as in Ktena et al. 2019), written for a known reporting curve F:
    with `p(x)` the eventual positive rate, an order of age `a` is reported positive with
