@@ -6,7 +6,10 @@ For each world and history length: per outcome kind of each label, the fitted lo
 (median days, log-sd) beside the world's own, and per label the reported share F(7) and
 F(30) estimated vs true (the true kinds mixed by their eventual counts), and the base rate
 estimated vs the eventual one (every outcome the simulator ever reports, for orders before
-the as-of). No features or models: it takes seconds.
+the as-of) with their ratio (and the Horvitz-Thompson base rate `risk train` used before
+`with_exposure`), beside the "up to" ratio `risk train` warns with
+(`LabelDelay.underestimate_up_to`: each kind's delay as slow as its reports allow, the
+"slow end" median). No features or models: it takes seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from risk.datasets import ORDERS, OUTCOMES, normalise
-from training.label_delay import LABEL_KINDS, estimate_delays
+from training.label_delay import LABEL_KINDS, estimate_delays, with_exposure
 from training.simulator import DEFAULT_START, simulate
 from training.simulator.params import varied_params
 
@@ -43,16 +46,23 @@ def world_rows(seed: int, orders_per_day: int, histories: list[int], test_days: 
     for history in histories:
         as_of = DEFAULT_START + pd.Timedelta(days=history)
         before = orders[orders["created_at"] < as_of]
-        for label, delay in estimate_delays(before, outcomes[outcomes["reported_at"] <= as_of], as_of).items():
+        age = ((as_of - before["created_at"]).dt.total_seconds() / 86400).to_numpy()
+        fitted = estimate_delays(before, outcomes[outcomes["reported_at"] <= as_of], as_of)
+        for label, delay in with_exposure(fitted, age).items():  # as training.train.delay_corrected_set does
             ids = before["order_id"]
             eventual = outcomes[outcomes["kind"].isin(LABEL_KINDS[label]) & outcomes["order_id"].isin(ids)]
             counts = eventual.drop_duplicates("order_id")["kind"].value_counts()
             fits = ", ".join(f"{k.kind} {k.median_days():.1f}/{k.sigma:.2f} (true {truth[k.kind].a:.1f}/"
-                             f"{truth[k.kind].b:.2f}, {k.reports} reports)" for k in delay.kinds)
+                             f"{truth[k.kind].b:.2f}, {k.reports} reports, slow end {k.slow_median_days or 0:.0f})"
+                             for k in delay.kinds)
             shares = " ".join(f"F({a}) {float(delay.cdf(np.array([a]))[0]):.2f}/{true_share(counts, seed, a):.2f}"
                               for a in (7, 30))
+            eventual = counts.sum() / len(before)
+            horvitz = sum(k.expected_reports for k in fitted[label].kinds) / len(before)
             print(f"seed {seed} day {history} {label}: {fits}; {shares}; base rate {delay.base_rate:.4f} "
-                  f"(eventual {counts.sum() / len(before):.4f})", flush=True)
+                  f"(Horvitz-Thompson {horvitz:.4f}) "
+                  f"(eventual {eventual:.4f}: {eventual / max(delay.base_rate, 1e-12):.2f}x; up to "
+                  f"{delay.underestimate_up_to():.2f}x said)", flush=True)
 
 
 def main() -> None:

@@ -14,8 +14,10 @@ Each model scores the `test days` after day H, and is judged on the labels of th
 once fully reported (every outcome the simulator ever reports): fraud and regret AUC and
 average precision, and calibration: expected calibration error (15 equal-count bins),
 Brier score, and predicted / observed positives overall and in the top 10% and 1% of scores.
-Features are computed once per world (they are point-in-time, so as-of-independent).
-Prints one row per setting with mean, min and max over the seeds, and the wall time.
+Features are computed once per world (they are point-in-time, so as-of-independent; `--cache`
+keeps them). Each row also has the training's CPU seconds and each risk's "up to" factor of
+the delay warning (`LabelDelay.underestimate_up_to`). Prints one row per setting with mean,
+min and max over the seeds, and the wall time.
 """
 
 from __future__ import annotations
@@ -77,12 +79,29 @@ def config(mode: str, as_of: pd.Timestamp, history_days: int) -> TrainConfig:
     return TrainConfig(as_of=as_of, label_delay="mature", maturity=maturity)
 
 
-def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: int,
-              modes: tuple[str, ...] = DEFAULT_MODES) -> list[dict[str, object]]:
-    days = max(histories) + test_days
+def world(seed: int, orders_per_day: int, days: int, cache: Path | None = None
+          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Orders, outcomes and features of one varied world; kept in `cache` as Parquet if given (the features
+    take minutes of CPU and are the same for every run of a world)."""
+    paths = None if cache is None else [cache / f"seed{seed}-{orders_per_day}x{days}-{name}.parquet"
+                                        for name in ("orders", "outcomes", "features")]
+    if paths and all(path.exists() for path in paths):
+        orders, outcomes, features = (pd.read_parquet(path) for path in paths)
+        return orders, outcomes, features
     orders, outcomes = simulate(orders_per_day * days, days, seed, world="varied")
     orders, outcomes = normalise(orders, ORDERS), normalise(outcomes, OUTCOMES)
-    features = compute_features(orders, outcomes)
+    features = compute_features(orders, outcomes)[list(FEATURE_NAMES)]
+    if cache is not None and paths:
+        cache.mkdir(parents=True, exist_ok=True)
+        for frame, path in zip((orders, outcomes, features), paths, strict=True):
+            frame.to_parquet(path)
+    return orders, outcomes, features
+
+
+def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: int,
+              modes: tuple[str, ...] = DEFAULT_MODES, cache: Path | None = None) -> list[dict[str, object]]:
+    days = max(histories) + test_days
+    orders, outcomes, features = world(seed, orders_per_day, days, cache)
     X = features[list(FEATURE_NAMES)].to_numpy(dtype="float32")
     truth = fully_reported(orders, outcomes)
     rows = []
@@ -91,15 +110,19 @@ def run_world(seed: int, orders_per_day: int, histories: list[int], test_days: i
         created = orders["created_at"]
         test = ((created >= as_of) & (created < as_of + pd.Timedelta(days=test_days))).to_numpy()
         for mode in modes:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 bundle = train(orders, outcomes, config(mode, as_of, history), lambda message: None, features).bundle
             except Exception as exc:
                 rows.append({"seed": seed, "history": history, "mode": mode, "error": str(exc)[:80]})
                 continue
             fraud_p, regret_p = bundle.scores(X[test])
+            delays = bundle.metadata["training"]["reporting_delays"]
             row: dict[str, object] = {"seed": seed, "history": history, "mode": mode,
-                                      "seconds": time.perf_counter() - started}
+                                      "seconds": time.perf_counter() - started,
+                                      "cpu seconds": time.process_time() - cpu}
+            for risk in RISKS:  # the "may be under-estimated by up to" of the delay warning (1 under maturity)
+                row[f"{risk} up to"] = float(delays[risk]["underestimate_up_to"]) if risk in delays else 1.0
             for risk, p in (("fraud", fraud_p), ("regret", regret_p)):
                 for name, value in quality(truth[risk].to_numpy()[test], p).items():
                     row[f"{risk} {name}"] = value
@@ -131,11 +154,13 @@ def main() -> None:
     parser.add_argument("--test-days", type=int, default=14)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(DEFAULT_MODES))
     parser.add_argument("--out", type=Path, help="write every run as JSON lines here too")
+    parser.add_argument("--cache", type=Path, help="keep each world's orders, outcomes and features here "
+                        "(Parquet), and reuse them when run again")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
     for seed in args.seeds:
-        rows += run_world(seed, args.orders_per_day, args.histories, args.test_days, tuple(args.modes))
+        rows += run_world(seed, args.orders_per_day, args.histories, args.test_days, tuple(args.modes), args.cache)
     if args.out:
         args.out.write_text("\n".join(json.dumps(r, default=float) for r in rows))
     table = summary(rows)

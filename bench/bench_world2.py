@@ -13,9 +13,10 @@ are labelled with every outcome the world ever reports. Compared with:
 - oracle: the generator's own chance of fraud and of regret for each order;
 - plain: LightGBM on 14 point-in-time history counts (bench/world2/baseline.py), trained on
   the orders before day 60 labelled with the outcomes reported by then.
-Prints fraud and regret AUC and average precision per seed and as mean +- standard
-deviation over seeds, and the ratios the goal is set on: ours / oracle fraud AP (goal
-0.9x) and regret AUC (goal 0.95x).
+Prints fraud and regret AUC, average precision and predicted / observed (the sum of the
+scores over the number of positives) per seed and as mean +- standard deviation over
+seeds, and the ratios the goal is set on: ours / oracle fraud AP (goal 0.9x) and regret
+AUC (goal 0.95x).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from training.train import TrainConfig, train
 
 RISKS = ("fraud", "regret")
 MODELS = ("ours", "oracle", "plain")
+METRICS = ("auc", "ap", "pred/obs")
 GOALS = {"fraud ap": 0.9, "regret auc": 0.95}
 
 
@@ -96,6 +98,7 @@ def run_world(seed: int, n_orders: int, days: int, as_of_day: int, verbose: bool
         for risk in RISKS:
             row[f"{model} {risk} auc"] = float(roc_auc_score(y[risk], scores[model][risk]))
             row[f"{model} {risk} ap"] = float(average_precision_score(y[risk], scores[model][risk]))
+            row[f"{model} {risk} pred/obs"] = float(scores[model][risk].sum() / max(int(y[risk].sum()), 1))
     row.update(percentiles(scores, truth))
     for metric in GOALS:
         for model in ("ours", "plain"):
@@ -140,10 +143,10 @@ def table(rows: list[dict[str, object]]) -> pd.DataFrame:
     for model in MODELS:
         for _, run in frame.iterrows():
             lines.append({"seed": run["seed"], "model": model, **{
-                f"{risk} {m}": f"{run[f'{model} {risk} {m}']:.3f}" for risk in RISKS for m in ("auc", "ap")}})
+                f"{risk} {m}": f"{run[f'{model} {risk} {m}']:.3f}" for risk in RISKS for m in METRICS}})
         lines.append({"seed": "mean +- sd", "model": model, **{
             f"{risk} {m}": f"{frame[f'{model} {risk} {m}'].mean():.3f} +- {frame[f'{model} {risk} {m}'].std():.3f}"
-            for risk in RISKS for m in ("auc", "ap")}})
+            for risk in RISKS for m in METRICS}})
     return pd.DataFrame(lines)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 TIE_BREAK = 1e-6
 """Weight of sigmoid(margin) mixed into an isotonic probability. Isotonic steps give whole
@@ -75,15 +74,53 @@ def fit_isotonic(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = 
     return Calibrator("isotonic", x=iso.X_thresholds_.tolist(), y=iso.y_thresholds_.tolist())
 
 
+PLATT_C = 1e6
+"""The inverse strength of the L2 penalty on the slope (scikit-learn's `C`): next to none, it only keeps
+a margin that separates the labels perfectly from an infinite slope."""
+
+
 def fit_platt(margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Calibrator:
     """A logistic curve of the margin; `y` may be expected labels in [0, 1] (each row then counts as a positive
-    with weight `y` and a negative with weight `1 - y`, the same log loss)."""
-    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
-    if np.any((y > 0) & (y < 1)):
-        margin, w = np.concatenate([margin, margin]), np.concatenate([w * y, w * (1 - y)])
-        y = np.repeat([1.0, 0.0], len(y))
-    model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), y, sample_weight=w)
-    return Calibrator("platt", a=float(model.coef_[0, 0]), b=float(model.intercept_[0]))
+    with weight `y` and a negative with weight `1 - y`, the same log loss).
+
+    Two parameters, so Newton's method on the exact Hessian, with step halving, instead of scikit-learn's
+    LogisticRegression (which the label-delay calibrator refitted every round on twice the rows: 6 of the
+    74 CPU seconds of `risk train` on a 90-day simulated history went there). The optimum is the same:
+    weighted log loss plus `a**2 / (2 PLATT_C)`, solved to a gradient of 1e-9 of the total weight instead of
+    scikit-learn's tolerance of 1e-4.
+    """
+    x = np.asarray(margin, dtype="float64")
+    t = np.asarray(y, dtype="float64")
+    w = np.ones(len(t)) if weight is None else np.asarray(weight, dtype="float64")
+    total = float(np.sum(w))
+    rate = min(max(float(np.sum(w * t)) / total, 1e-12), 1 - 1e-12) if total > 0 else 0.5
+    theta = np.array([0.0, math.log(rate / (1 - rate))])
+
+    def loss(params: np.ndarray) -> float:
+        z = params[0] * x + params[1]
+        # log(1 + e^z) - t z, stable for either sign of z
+        return float(np.sum(w * (np.logaddexp(0.0, z) - t * z))) + params[0] ** 2 / (2 * PLATT_C)
+
+    current = loss(theta)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(theta[0] * x + theta[1], -700, 700)))
+        residual, curvature = w * (p - t), w * p * (1 - p)
+        gradient = np.array([float(np.sum(residual * x)) + theta[0] / PLATT_C, float(np.sum(residual))])
+        if np.max(np.abs(gradient)) <= 1e-9 * max(total, 1.0):
+            break
+        hessian = np.array([[float(np.sum(curvature * x * x)) + 1 / PLATT_C, float(np.sum(curvature * x))],
+                            [float(np.sum(curvature * x)), float(np.sum(curvature)) + 1e-12]])
+        step = np.linalg.solve(hessian, gradient)
+        for _ in range(60):  # halve the step until the loss does not rise (Newton overshoots far from the optimum)
+            candidate = theta - step
+            value = loss(candidate)
+            if value <= current:
+                break
+            step = step / 2
+        else:
+            break
+        theta, current = candidate, value
+    return Calibrator("platt", a=float(theta[0]), b=float(theta[1]))
 
 
 def choose_calibrator(

@@ -33,7 +33,6 @@ What differs from `training.train`, and why:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from datetime import timedelta
@@ -52,7 +51,7 @@ from models.risk_model import FEATURE_DTYPE, RiskModel
 from risk.errors import InvalidInput
 from risk.labels import labels_as_of
 from risk.policy import DECISION_NAMES, policy_in_words
-from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays
+from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays, with_exposure
 from training.policy_search import search_policy
 from training.record import canary_record, canary_sample
 from training.train import (
@@ -170,11 +169,9 @@ def estimate_delays_on_dask(orders: dd.DataFrame, outcomes: dd.DataFrame, as_of:
     import dask.dataframe as dd
 
     reported = history[["order_id", "created_at"]].merge(dd.from_pandas(ids, npartitions=1), on="order_id")
-    reported, n_history = dask.compute(reported, history["order_id"].count())
+    reported, created = dask.compute(reported, history["created_at"])
     delays = estimate_delays(reported.reset_index(drop=True), known, as_of)
-    return {label: dataclasses.replace(delay, base_rate=sum(k.expected_reports for k in delay.kinds)
-                                       / max(int(n_history), 1))
-            for label, delay in delays.items()}
+    return with_exposure(delays, age_in_days(as_of, created))
 
 
 def labelled_features(

@@ -7,6 +7,10 @@
   1 - observed / expected, the expected count weighting each observed positive by
   1 / P(reported within its age). A validation slice missing a tenth of its positives
   mis-calibrates the model and mis-prices the policy.
+- *delays beyond the history* (`--label-delay correct`): with a history short beside a
+  kind's reporting delay (30 days of history, chargebacks after 20 to 60) only the fast tail
+  of its reports has been seen, and how many are still to come is the prior's guess, not the
+  data's (`training.label_delay.slow_end`). The warning says how much lower the scores may be.
 - a training slice smaller than the validation slice, very few trees (early stopping
   stopped almost at once: the model learned next to nothing), few positives.
 """
@@ -20,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from risk.contract import FRAUD_KINDS, REGRET_KINDS
+from training.label_delay import MIN_REPORTS, LabelDelay
 
 UNREPORTED_WARNING = 0.10  # share of a slice's positives probably unreported that earns a warning
+UNDERESTIMATE_WARNING = 1.5  # positives possibly still to come, times those expected, that earn a warning
 FEW_TREES = 10
 FEW_POSITIVES = 50
 DELAY_HORIZON_DAYS = 90.0  # longest delay the estimate can see; the contract's chargebacks arrive within 60
@@ -110,6 +116,22 @@ IMMATURE_ADVICE = {
 are already weighed for, so the advice says what that rests on and when maturity is the safer choice."""
 
 
+def delay_warnings(delays: dict[str, LabelDelay], history_days: float) -> list[str]:
+    """A warning per label whose positives still to come the reports cannot pin down (see the module)."""
+    found = []
+    for risk, delay in delays.items():
+        factor, kind = delay.underestimate_up_to(), delay.slowest_kind()
+        if factor < UNDERESTIMATE_WARNING or kind is None:
+            continue
+        fitted = "reported at once" if kind.reports < MIN_REPORTS else f"median {kind.median_days():.0f} days"
+        found.append(f"delays beyond the history: the fitted {kind.kind} delay ({fitted}, from {kind.reports} "
+                     f"reports in {history_days:.0f} days of history) cannot be told from a median of "
+                     f"{kind.slow_median_days or 0:.0f} days; {risk} scores may be under-estimated by up to "
+                     f"~{factor:.1f}x. Train on a longer history, or check the scores against later reports "
+                     "(risk evaluate) before relying on them")
+    return found
+
+
 def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: dict[str, dict[str, Any]],
                 label_delay: str = "correct") -> list[str]:
     """The warnings worth printing, each one sentence saying what to do (`label_delay`: the training mode)."""
@@ -138,8 +160,12 @@ def warnings_of(maturity: dict[str, Any], n_train: int, n_valid: int, models: di
 
 
 def diagnostics(orders: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Timestamp, labels: pd.DataFrame,
-                valid: np.ndarray, models: dict[str, dict[str, Any]], label_delay: str = "correct") -> dict[str, Any]:
-    """Label maturity per slice and the warnings, as the model's metadata records them."""
+                valid: np.ndarray, models: dict[str, dict[str, Any]], label_delay: str = "correct",
+                delays: dict[str, LabelDelay] | None = None) -> dict[str, Any]:
+    """Label maturity per slice and the warnings, as the model's metadata records them (`delays`: the
+    reporting delays the correction used, whose extrapolation beyond the history is warned about)."""
     maturity = label_maturity(orders, outcomes, as_of, labels, valid)
+    history_days = (as_of - orders["created_at"].min()).total_seconds() / 86400 if len(orders) else 0.0
+    found = delay_warnings(delays or {}, history_days)
     return {"label_maturity": maturity,
-            "warnings": warnings_of(maturity, int((~valid).sum()), int(valid.sum()), models, label_delay)}
+            "warnings": found + warnings_of(maturity, int((~valid).sum()), int(valid.sum()), models, label_delay)}

@@ -39,7 +39,7 @@ from risk.money import Rates, load_rates
 from risk.policy import DECISION_NAMES, Costs, policy_in_words
 from training.delay_calibration import calibrate_delayed
 from training.diagnostics import diagnostics
-from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays
+from training.label_delay import LabelDelay, age_in_days, delay_weights, estimate_delays, with_exposure
 from training.policy_search import PolicyChoice, search_policy
 from training.record import canary_record, canary_sample, model_facts
 from training.search import CANDIDATES, SearchResult, search
@@ -130,11 +130,12 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
         raise InvalidInput(f"no orders created before --as-of {as_of.isoformat()}")
     # converted before the feature work, so a currency the rates lack fails in seconds, not minutes
     amount = config.rates.to_minor(history["amount"].to_numpy(), history["currency"].to_numpy(), config.costs.currency)
-    delays = estimate_delays(history, known_outcomes, as_of)
-    usable_end, youngest_days = learnable_end(delays, as_of, history["created_at"].min(), config.min_reported)
+    created = history["created_at"]
+    age_days = age_in_days(as_of, created)
+    delays = with_exposure(estimate_delays(history, known_outcomes, as_of), age_days)
+    usable_end, youngest_days = learnable_end(delays, as_of, created.min(), config.min_reported)
     say_delays(delays, say)
     labels = labels_as_of(history, known_outcomes, as_of, timedelta(0))
-    created = history["created_at"]
     keep = (created < usable_end).to_numpy()
     if config.train_from is not None:
         keep &= (created >= config.train_from).to_numpy()
@@ -144,7 +145,6 @@ def delay_corrected_set(orders: pd.DataFrame, outcomes: pd.DataFrame, config: Tr
             f"(the age by which {config.min_reported:.0%} of outcomes are reported); move --as-of later or "
             f"--from earlier")
     features = features_of(history, known_outcomes, say)
-    age_days = age_in_days(as_of, created)
     valid_start, valid_end = validation_window(as_of, delays, config, youngest_days, age_days[keep].max())
     say(f"{len(history):,} orders before as-of, {int(keep.sum()):,} old enough to learn from "
         f"({youngest_days:.1f} days or more); validation {valid_start:%Y-%m-%d %H:%M} to {valid_end:%Y-%m-%d %H:%M}")
@@ -279,7 +279,7 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
         metadata["search"] = searches
     history = orders[orders["created_at"] < config.as_of]
     metadata["diagnostics"] = diagnostics(history, outcomes, config.as_of, data.labels, data.valid, metadata["models"],
-                                          config.label_delay)
+                                          config.label_delay, data.delays)
     canary = canary_sample(data.X[valid], fraud_p, regret_p, config.seed)
     metadata["canary"] = canary_record(canary, choice.policy)
     bundle = ModelBundle(models["fraud"], models["regret"], choice.policy, config.costs, metadata, canary)

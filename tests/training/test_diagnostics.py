@@ -72,3 +72,35 @@ def test_diagnostics_pass_the_training_mode_to_the_warnings():
     for mode, advice in (("correct", "prefer --label-delay mature"), ("mature", "raise --maturity-days")):
         found = diagnostics(orders, outcomes, AS_OF, labels, young, {}, label_delay=mode)["warnings"]
         assert any(w.startswith("immature labels: about 5") and advice in w for w in found), found
+
+
+def delayed_frauds(days: float, n: int = 100_000, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders over `days` before AS_OF, 2% fraud: 70% chargebacks after ~30 days, 30% confirmations after ~6."""
+    rng = np.random.default_rng(seed)
+    created = AS_OF - pd.to_timedelta(rng.uniform(0, days, n), unit="D")
+    fraud = np.flatnonzero(rng.random(n) < 0.02)
+    chargeback = rng.random(fraud.size) < 0.7
+    delay = np.where(chargeback, 30.0, 6.0) * np.exp(np.where(chargeback, 0.35, 0.6) * rng.standard_normal(fraud.size))
+    ids = np.array([f"o{i}" for i in range(n)])
+    orders = pd.DataFrame({"order_id": ids, "created_at": created})
+    kind = np.where(chargeback, "fraud_chargeback", "confirmed_fraud")
+    outcomes = pd.DataFrame({"order_id": ids[fraud], "kind": kind,
+                             "reported_at": created[fraud] + pd.to_timedelta(delay, unit="D")})
+    return orders, outcomes
+
+
+def test_a_delay_beyond_the_history_is_warned_with_how_much_the_scores_may_be_under():
+    """20 days of history for chargebacks after ~30: the warning names the kind and the factor; with 60 days of
+    history the reports pin the delays down and there is nothing to warn about."""
+    from training.diagnostics import delay_warnings
+    from training.label_delay import estimate_delays, with_exposure
+
+    found = {}
+    for days in (20, 60):
+        orders, outcomes = delayed_frauds(days)
+        age = ((AS_OF - orders["created_at"]).dt.total_seconds() / 86400).to_numpy()
+        found[days] = delay_warnings(with_exposure(estimate_delays(orders, outcomes, AS_OF), age), days)
+    (warning,) = found[20]
+    assert warning.startswith("delays beyond the history: the fitted fraud_chargeback delay (median ")
+    assert "in 20 days of history" in warning and "fraud scores may be under-estimated by up to ~" in warning
+    assert found[60] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,3 +125,41 @@ def test_a_label_mostly_of_kinds_too_rare_to_fit_is_reported_at_once():
     delay = LabelDelay("fraud", (rare, slow), base_rate=0.01)
     assert delay.age_reaching(0.05) == 0.0
     assert 0 < delay.age_reaching(0.9) < 60
+
+
+def test_exposure_counts_the_positives_still_to_come_where_horvitz_thompson_falls_short():
+    """Chargebacks after ~30 days in a 45-day history: the youngest orders' chargebacks are reported with a chance
+    too small to show up, so counting each report 1 / F(age) comes out short; reports over the sum of F over every
+    order's age (the rate's maximum likelihood) does not. Both with the true delays, so only the count differs."""
+    from training.label_delay import KindDelay, LabelDelay, with_exposure
+
+    rng = np.random.default_rng(11)
+    n, rate = 600_000, 0.01
+    age = rng.uniform(0, 45, n)
+    fraud = rng.random(n) < rate
+    delay = 30.0 * np.exp(0.35 * rng.standard_normal(n))
+    reported = fraud & (delay <= age)
+    truth = KindDelay("fraud_chargeback", float(np.log(30.0)), 0.35, int(reported.sum()), 0.0)
+    horvitz = float(np.sum(1.0 / np.maximum(truth.cdf(age[reported]), 1e-3)))
+    known = LabelDelay("fraud", (dataclasses.replace(truth, expected_reports=horvitz),), base_rate=horvitz / n)
+    exposure = with_exposure({"fraud": known}, age)["fraud"]
+    assert exposure.base_rate == pytest.approx(fraud.mean(), rel=0.07)  # about 2 standard errors
+    assert horvitz / n < 0.9 * fraud.mean()
+
+
+def test_a_history_shorter_than_the_delays_says_how_many_more_positives_there_may_be():
+    """20 days of history for chargebacks after ~30: only their fast tail is seen, and a much slower delay fits as
+    well; with 60 days the reports pin the delays down and there is little left to say."""
+    from training.label_delay import with_exposure
+
+    factors = {}
+    for days in (20, 60):
+        orders, outcomes, _ = built_history(days=days)
+        as_of = START + pd.Timedelta(days=days)
+        age = ((as_of - orders["created_at"]).dt.total_seconds() / 86400).to_numpy()
+        fraud = with_exposure(estimate_delays(orders, outcomes, as_of), age)["fraud"]
+        factors[days] = fraud.underestimate_up_to()
+        eventual = TRUE_RATE / fraud.base_rate  # the history is 2% fraud, every fraud reported in the end
+        assert factors[days] >= eventual * 0.95  # "up to" covers what is really missing
+    assert factors[20] > 1.5
+    assert factors[60] < 1.1
