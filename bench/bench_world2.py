@@ -276,7 +276,7 @@ def models_of(frame: pd.DataFrame) -> list[str]:
     seen: list[str] = []
     for column in frame.columns:
         for risk in RISKS:
-            if column.endswith(f" {risk} auc") and "margin" not in column:
+            if column.endswith(f" {risk} auc") and "margin" not in column and "/oracle" not in column:
                 model = column[: -len(f" {risk} auc")]
                 if model not in seen:
                     seen.append(model)
