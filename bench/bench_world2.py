@@ -8,10 +8,10 @@
 
 For each seed: one world from bench/world2 (its own fraud mix, delays, drift, noise),
 written and read back through the contract's data-set reader; our engine trained as of
-day 60 exactly as `risk train` does by default (training.train.train with the CLI's
-default TrainConfig: label-delay correction, monotone constraints, 14 validation days,
-default costs), then scoring days 60-90 as `risk score` does (training.score.score_period:
-point-in-time features with the outcomes known at each order's moment). The test orders
+day 60 as `risk train` fits each model by default (training.train.fit_risk with the CLI's
+default TrainConfig: label-delay correction, monotone constraints, 14 validation days),
+then scoring days 60-90 on the point-in-time features `risk score` computes (each order's
+features see the outcomes known at its moment; computed once per world, see Variants). The test orders
 are labelled with every outcome the world ever reports. Compared with:
 - oracle: the generator's own chance of fraud and of regret for each order;
 - plain: LightGBM on 14 point-in-time history counts (bench/world2/baseline.py), trained on
