@@ -80,6 +80,7 @@ class RiskModel:
         seed: int = 7,
         num_threads: int = 2,
         monotone: dict[str, int] | None = None,
+        monotone_method: str = "basic",
     ) -> None:
         self.num_leaves = num_leaves
         self.learning_rate = learning_rate
@@ -94,11 +95,13 @@ class RiskModel:
         self.seed = seed
         self.num_threads = num_threads
         self.monotone = monotone  # feature name -> +1 (never lowers the score as it grows) or -1; others free
+        self.monotone_method = monotone_method  # LightGBM's monotone_constraints_method: basic, intermediate, advanced
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "num_leaves", "learning_rate", "n_estimators", "min_child_samples", "subsample", "colsample_bytree",
-            "reg_lambda", "early_stopping_rounds", "metric", "pos_weight", "seed", "num_threads", "monotone")}
+            "reg_lambda", "early_stopping_rounds", "metric", "pos_weight", "seed", "num_threads", "monotone",
+            "monotone_method")}
 
     def _lgb_params(self, feature_names: list[str]) -> dict[str, Any]:
         params = {
@@ -118,10 +121,11 @@ class RiskModel:
             "max_cat_to_onehot": 16,
         }
         if self.monotone:
-            # "basic": each split on a constrained feature bounds its whole subtrees on either side, so an
-            # unknown value (NaN goes to one side) never scores above a known one on the riskier side either
+            # "basic" (the default): each split on a constrained feature bounds its whole subtrees on either side,
+            # so an unknown value (NaN goes to one side) never scores above a known one on the riskier side either;
+            # "intermediate" and "advanced" constrain less (LightGBM: more accurate, slower to train)
             params["monotone_constraints"] = [int(self.monotone.get(name, 0)) for name in feature_names]
-            params["monotone_constraints_method"] = "basic"
+            params["monotone_constraints_method"] = self.monotone_method
         return params
 
     def fit(

@@ -33,6 +33,7 @@ _BOUNDS: dict[str, tuple[float, float, bool]] = {
 }
 _INTEGERS = {"num_leaves", "n_estimators", "min_child_samples", "early_stopping_rounds", "num_threads", "seed"}
 _METRICS = ("average_precision", "auc", "binary_logloss")
+_MONOTONE_METHODS = ("basic", "intermediate", "advanced")
 
 
 def model_settings() -> list[str]:
@@ -76,6 +77,8 @@ def check_config(config: Any, source: str = "config") -> None:
 def _value_problem(name: str, value: Any) -> str | None:
     if name == "metric":
         return None if value in _METRICS else f"must be one of {', '.join(_METRICS)}"
+    if name == "monotone_method":
+        return None if value in _MONOTONE_METHODS else f"must be one of {', '.join(_MONOTONE_METHODS)}"
     if name == "currency":
         return None if value in CURRENCY_CODES else "must be an ISO 4217 currency code, e.g. USD"
     if name == "pos_weight" and value is None:

@@ -250,17 +250,14 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
         raise InvalidInput("the time split left an empty training or validation slice; give more history")
     models, metrics, searches = {}, {}, {}
     for risk, params in (("fraud", config.fraud_params), ("regret", config.regret_params)):
-        y, w = data.labels[risk].to_numpy(), data.weight(risk)
+        y = data.labels[risk].to_numpy()
         say(f"training {risk}: {int(y[fit].sum()):,} positives in {int(fit.sum()):,}; "
             f"validation {int(y[valid].sum()):,} in {int(valid.sum()):,}")
-        if config.search:
-            found = _search(data, risk, {"seed": config.seed, **model_defaults(risk, config), **params}, say)
-            searches[risk] = found.to_dict()
-            params = {**found.best, **params}  # settings the config names win over the search's
-        settings = {"seed": config.seed, **model_defaults(risk, config), **params}
-        model = _fit(settings, data, risk, w)
-        if data.delays and model.booster_ is not None:
-            model, w = _refit_with_own_risk(settings, data, risk, model, config, say)
+        fitted = fit_risk(data, risk, params, config, say)
+        if fitted.search is not None:
+            searches[risk] = fitted.search.to_dict()
+        model, w = fitted.model, fitted.weight
+        data.weights[risk] = w  # the policy's costs weigh each order as the final model learned it
         models[risk] = model
         metrics[risk] = _validation_metrics(model, data.X[valid], y[valid], w[valid])
         say(f"  {risk}: {model.trees} trees, "
@@ -289,6 +286,29 @@ def train(orders: pd.DataFrame, outcomes: pd.DataFrame, config: TrainConfig, say
         "decision": DECISION_NAMES[choice.policy.decide_many(fraud_p, regret_p)],
     })
     return TrainResult(bundle, validation)
+
+
+@dataclass(frozen=True)
+class FittedRisk:
+    model: RiskModel
+    weight: np.ndarray  # per training-set row, the weights the final model learned with
+    search: SearchResult | None = None
+
+
+def fit_risk(data: TrainingSet, risk: str, params: dict[str, Any], config: TrainConfig, say: Progress) -> FittedRisk:
+    """The model of one risk as `train` fits it: the search if asked, the fit, and under the delay correction the
+    second pass with each order's own risk in its weight. `params` (the config's) win over defaults and the search.
+    `data` is left as it was, so a benchmark can fit several settings on one training set."""
+    found = None
+    if config.search:
+        found = _search(data, risk, {"seed": config.seed, **model_defaults(risk, config), **params}, say)
+        params = {**found.best, **params}  # settings the config names win over the search's
+    settings = {"seed": config.seed, **model_defaults(risk, config), **params}
+    weight = data.weight(risk)
+    model = _fit(settings, data, risk, weight)
+    if data.delays and model.booster_ is not None:
+        model, weight = _refit_with_own_risk(settings, data, risk, model, config, say)
+    return FittedRisk(model, weight, found)
 
 
 def _fit(settings: dict[str, Any], data: TrainingSet, risk: str, weight: np.ndarray) -> RiskModel:
@@ -333,7 +353,6 @@ def _refit_with_own_risk(settings: dict[str, Any], data: TrainingSet, risk: str,
     assert data.age_days is not None
     weight = own_risk_weights(first, data.X, data.labels[risk].to_numpy() == 1, data.age_days, data.delays[risk],
                               config.min_reported)
-    data.weights[risk] = weight
     say(second_pass_words(risk, first))
     return _fit(settings, data, risk, weight), weight
 

@@ -38,6 +38,7 @@ def config_file(tmp_path: Path, config: object) -> str:
     ({"regret": {"num_leaves": "31"}}, 'regret.num_leaves = "31": must be a number'),
     ({"regret": {"n_estimators": 10.5}}, "regret.n_estimators = 10.5: must be a whole number"),
     ({"fraud": {"metric": "f1"}}, "fraud.metric = \"f1\": must be one of average_precision"),
+    ({"fraud": {"monotone_method": "strict"}}, "fraud.monotone_method = \"strict\": must be one of basic"),
     ({"costs": {"currency": "usd"}}, "costs.currency = \"usd\": must be an ISO 4217 currency code"),
     ({"costs": {"review_prevents_regret": 1.5}}, "must be at least 0 and at most 1"),
     ([1, 2], "expected a JSON object with sections fraud, regret, costs"),

@@ -15,7 +15,7 @@ from risk.datasets import ORDERS, OUTCOMES, normalise
 from risk.errors import InvalidInput
 from training.score import score_period
 from training.simulator import simulate
-from training.train import TrainConfig, train, training_set
+from training.train import TrainConfig, fit_risk, train, training_set
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 AS_OF = START + pd.Timedelta(days=50)
@@ -122,6 +122,18 @@ def model_dir(data, tmp_path_factory):
     path = tmp_path_factory.mktemp("model")
     bundle.save(path)
     return path
+
+
+@pytest.mark.slow
+def test_fit_risk_fits_the_model_train_fits_and_leaves_the_training_set_as_it_was(data, model_dir):
+    orders, outcomes = data
+    split = training_set(orders, outcomes, corrected(), QUIET)
+    first_pass = split.weight("fraud").copy()
+    fitted = fit_risk(split, "fraud", corrected().fraud_params, corrected(), QUIET)
+    np.testing.assert_array_equal(split.weight("fraud"), first_pass)  # a second setting starts from the same set
+    assert not np.array_equal(fitted.weight, first_pass)  # the second pass weighs by each order's own risk
+    trained = load_bundle(model_dir).fraud
+    np.testing.assert_allclose(fitted.model.predict_proba(split.X[:2000]), trained.predict_proba(split.X[:2000]))
 
 
 @pytest.mark.slow
