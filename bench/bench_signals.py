@@ -55,8 +55,13 @@ KINDS: dict[str, str] = {
     "post_velocity": r"_by_post_",
     "bin_velocity": r"_by_bin_",
     "local_time": r"^hour_of_day_buyer_local$",
+    # tried second (branch signals2): outcome rates and the buyer's own baseline
+    "buyer_rates": r"^(fraud|regret)_rate_shrunk_by_buyer_",
+    "seller_rates": r"^(fraud|regret)_rate_shrunk_by_seller_",
+    "view_habit": r"^(buyer_usual_view_to_buy_seconds|view_to_buy_to_buyer_usual)_",
+    "price_habit": r"^unit_price_to_buyer_usual_",
 }
-"""The kinds of signal tried for issue 13, as patterns of their feature names (commit 7abaff6)."""
+"""The kinds of signal tried for issue 13, as patterns of their feature names (the first eight: commit 7abaff6)."""
 SIMPLE_HISTORY = ("order_count_by_card_24h", "order_count_by_device_24h", "order_count_by_ip_24h",
                   "order_count_by_buyer_30d", "amount_sum_by_card_24h", "distinct_cards_by_device_24h",
                   "distinct_buyers_by_ip_24h", "seconds_since_first_card", "seconds_since_first_device",
