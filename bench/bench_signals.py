@@ -16,6 +16,7 @@ reported. Feature sets:
   features the engine had (they were not kept, see README "Features"; commit 7abaff6 has
   them all, so on today's catalog `before` is `all` and there is no ablation);
 - all - <kind>: the catalog without one kind (what that kind adds, given the others);
+- before + <kind>: `before` and one kind (what that kind adds alone);
 - simple: the order's own fields plus a dozen simple history counts, the "plain
   LightGBM" an engine has to beat.
 
@@ -80,6 +81,7 @@ def feature_sets(only: list[str] | None) -> dict[str, list[str]]:
         without = [n for n in FEATURE_NAMES if kind_of(n) != kind]
         if len(without) < len(FEATURE_NAMES):
             sets[f"all - {kind}"] = without
+            sets[f"before + {kind}"] = [n for n in FEATURE_NAMES if kind_of(n) in (None, kind)]
     sets["simple"] = [n for n in FEATURE_NAMES if n in own or n in SIMPLE_HISTORY]
     return {name: names for name, names in sets.items() if only is None or name in only}
 

@@ -179,7 +179,7 @@ class _History:
             return PrefixIndex(codes, self.t_us, np.column_stack([units, units * units]))
         if log == HABITS_LOG:
             row = BatchRow(self.orders)
-            units = ops.habit_units(row["amount"], row["quantity"], row["created_at"], row["session_post_viewed_at"])
+            units = ops.view_units(row["created_at"], row["session_post_viewed_at"])
             return PrefixIndex(codes, self.t_us, np.column_stack([u.astype("int64") for u in units]))
         if log == LABELS_LOG:
             rows, times, weights = self._label_events()

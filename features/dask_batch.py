@@ -194,7 +194,6 @@ def _value_shapes() -> dict[Read, int]:
     """How many values each read gives (0 for a bare array), from one evaluation over no orders."""
     empty = pd.DataFrame({"order_id": pd.Series([], dtype="str"), "amount": pd.Series([], dtype="int64"),
                           "created_at": pd.Series([], dtype="datetime64[ns, UTC]"),
-                          "quantity": pd.Series([], dtype="Int64"),
                           "session_post_viewed_at": pd.Series([], dtype="datetime64[ns, UTC]")})
     keys = {name: pd.Series([], dtype=object) for name in [*ENTITY_COLUMNS, *PAIRS]}
     values = read_values(empty, None, all_reads(), keys)

@@ -63,18 +63,10 @@ REPORTED_FRAUD = ("card", "device", "buyer", "ip")
 say little of the next buyer (on the handbook, a terminal's rate after its compromise ended misled the trees)."""
 LOG_AMOUNT_ENTITIES = ("buyer",)
 HABIT_ENTITIES = ("buyer",)
-"""Entities whose habits log (view-to-buy and unit price, features.keys.HABITS_LOG) is kept: a buyer's usual."""
-RATE_ENTITIES = ("buyer", "seller")
-RATE_MATURITY = {"fraud": 30 * DAY, "regret": 14 * DAY}
-"""How old an order must be for most of its outcome of each label to have been reported (chargebacks take weeks,
-refunds days): the denominator of a shrunk rate counts only orders that old."""
-RATE_PRIOR = {"fraud": 0.005, "regret": 0.04}
-RATE_PRIOR_ORDERS = 20.0
-"""A shrunk rate is (reports + RATE_PRIOR_ORDERS x prior) / (matured orders + RATE_PRIOR_ORDERS): an entity with
-few matured orders is said to have about the platform's usual rate, and it takes tens of orders to move away."""
+"""Entities whose habits log (seconds from view to buy, features.keys.HABITS_LOG) is kept: a buyer's usual."""
 HABIT_WINDOW = "90d"
-"""The window of the shrunk rates and of the buyer's usual: the longest the logs keep. A window, not the whole
-history, because the state forgets a log that has been quiet for longer (features.state.expiry)."""
+"""The window of the buyer's usual: the longest the logs keep. A window, not the whole history, because the state
+forgets a log that has been quiet for longer (features.state.expiry)."""
 
 WINDOW_WORDS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
                 "30d": "30 days", "90d": "90 days"}
@@ -338,57 +330,16 @@ def _new_device_on_old_account(r: Row, t: Value, first: Value) -> list[Value]:
             * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])]
 
 
-def _shrunk_rates(r: Row, t: Value, labels_now: Sums, labels_start: Sums, orders_start: Sums,
-                  matured: tuple[Sums, ...]) -> list[Value]:
-    """Per label: (reports in the window + prior x strength) / (orders of the window old enough to be reported on
-    + strength).
+def _habits(r: Row, t: Value, habits_now: Sums, habits_start: Sums) -> list[Value]:
+    """The buyer's usual seconds from view to buy (geometric mean over the window's orders with a view time), and
+    this order's over it: an impulsive buyer buys within a minute of every post, and so regrets more.
 
-    Unlike the plain rates, a buyer or seller whose many matured orders drew no report
-    moves below the platform's usual rate: for regret that is the habit itself (a buyer who
-    keeps what they buy), not mere volume; and orders too young to have been reported on
-    do not dilute the rate of a fast-growing seller.
+    Unknown without an earlier order with a view time in the window, or (the ratio) without this order's.
     """
-    values = []
-    for dim, (label, before) in enumerate(zip(LABELS, matured, strict=True)):
-        orders = ops.at_least(before[0] - orders_start[0], 0.0)
-        values.append((labels_now[dim] - labels_start[dim] + RATE_PRIOR_ORDERS * RATE_PRIOR[label])
-                      / (orders + RATE_PRIOR_ORDERS))
-    return values
-
-
-def _rates() -> list[HistoryBlock]:
-    window = BUYER_MEAN_WINDOWS[HABIT_WINDOW]
-    return [HistoryBlock(
-        tuple(FeatureDef("{label}_rate_shrunk_by_{entity}_{window}",
-                         f"{label.capitalize()} outcomes reported in the last {HABIT_WINDOW} on orders with this "
-                         f"{entity}, per order of it in that window old enough to have been reported on, shrunk "
-                         "towards the platform's usual rate",
-                         Sentence("{value:.3f} {label} reports per matured order with this {entity} in the last "
-                                  "{window} (shrunk towards the usual)"),
-                         "shrunk_rate", entity, HABIT_WINDOW, label)
-              for label in LABELS),
-        {"labels_now": Prefix(LABELS_LOG, entity, 0, True),
-         "labels_start": Prefix(LABELS_LOG, entity, window, True),
-         "orders_start": Prefix(ORDERS_LOG, entity, window, True),
-         "matured": tuple(Prefix(ORDERS_LOG, entity, RATE_MATURITY[label], True) for label in LABELS)},
-        _shrunk_rates)
-        for entity in RATE_ENTITIES]
-
-
-def _habits(r: Row, t: Value, orders_now: Sums, habits_now: Sums, orders_start: Sums,
-            habits_start: Sums) -> list[Value]:
-    """The buyer's usual view-to-buy seconds and unit price (geometric means of the window's orders), and this
-    order's ratio to them.
-
-    Unknown without an order in the window (with a view time, for view-to-buy), or without this order's view time.
-    """
-    known, view, price = ops.habit_units(r["amount"], r["quantity"], r["created_at"], r["session_post_viewed_at"])
-    usual_view = ops.ratio(habits_now[1] - habits_start[1], habits_now[0] - habits_start[0])
-    usual_price = ops.ratio(habits_now[2] - habits_start[2], orders_now[0] - orders_start[0])
+    known, view = ops.view_units(r["created_at"], r["session_post_viewed_at"])
+    usual = ops.ratio(habits_now[1] - habits_start[1], habits_now[0] - habits_start[0])
     scale = 1.0 / ops.LOG_AMOUNT_UNITS
-    this_view = ops.known_if(view, known)
-    return [ops.exp(usual_view * scale), ops.exp((this_view - usual_view) * scale),
-            ops.exp((price - usual_price) * scale)]
+    return [ops.exp(usual * scale), ops.exp((ops.known_if(view, known) - usual) * scale)]
 
 
 def _buyer_habits() -> HistoryBlock:
@@ -402,14 +353,8 @@ def _buyer_habits() -> HistoryBlock:
          FeatureDef("{measure}_to_buyer_usual_{window}", "Seconds from view to buy over the buyer's usual "
                     f"(geometric mean of the last {HABIT_WINDOW})",
                     Sentence("bought {value:.2f}x the buyer's usual time after opening the post (last {window})"),
-                    "view_to_buy", "buyer", HABIT_WINDOW),
-         FeatureDef("{measure}_to_buyer_usual_{window}", "Unit price (amount / quantity) over the buyer's usual "
-                    f"(geometric mean over their orders of the last {HABIT_WINDOW})",
-                    Sentence("unit price {value:.1f}x the buyer's usual of the last {window}"),
-                    "unit_price", "buyer", HABIT_WINDOW)),
-        {"orders_now": _now(ORDERS_LOG, "buyer"), "habits_now": _now(HABITS_LOG, "buyer"),
-         "orders_start": Prefix(ORDERS_LOG, "buyer", window, True),
-         "habits_start": Prefix(HABITS_LOG, "buyer", window, True)},
+                    "view_to_buy", "buyer", HABIT_WINDOW)),
+        {"habits_now": _now(HABITS_LOG, "buyer"), "habits_start": Prefix(HABITS_LOG, "buyer", window, True)},
         _habits)
 
 
@@ -431,7 +376,7 @@ def _derived() -> list[HistoryBlock]:
 
 
 HISTORY_BLOCKS: list[HistoryBlock] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(), *_report_times(),
-                                      *_derived(), *_rates(), _buyer_habits()]
+                                      *_derived(), _buyer_habits()]
 """What batch and online evaluate, in catalog order."""
 
 HISTORY_FEATURES: list[FeatureDef] = [feature for block in HISTORY_BLOCKS for feature in block.features]

@@ -44,7 +44,7 @@ class History:
     created_us: list[int]
     amounts: list[int]
     entities: dict[str, list[str | None]]  # flat entity column -> value per order (None: unknown)
-    habits: list[tuple[int, int, int]] = field(default_factory=list)  # per order: online.habits_of
+    habits: list[tuple[int, int]] = field(default_factory=list)  # per order: online.habits_of
     outcome_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     reported_us: list[int] = field(default_factory=list)
@@ -161,15 +161,11 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
     return loaded
 
 
-def _habits(orders: pd.DataFrame) -> list[tuple[int, int, int]]:
+def _habits(orders: pd.DataFrame) -> list[tuple[int, int]]:
     """online.habits_of of every order, computed on the columns at once."""
-    unknown = np.full(len(orders), np.nan)
-
-    def numbers(column: str) -> np.ndarray:
-        return orders[column].astype("Float64").to_numpy("float64", na_value=np.nan) if column in orders else unknown
-
-    viewed = to_seconds(orders["session_post_viewed_at"]) if "session_post_viewed_at" in orders else unknown
-    units = ops.habit_units(numbers("amount"), numbers("quantity"), to_seconds(orders["created_at"]), viewed)
+    column = "session_post_viewed_at"
+    viewed = to_seconds(orders[column]) if column in orders else np.full(len(orders), np.nan)
+    units = ops.view_units(to_seconds(orders["created_at"]), viewed)
     return list(zip(*(u.astype("int64").tolist() for u in units), strict=True))
 
 

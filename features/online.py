@@ -37,7 +37,7 @@ from features.keys import (
     reported_head,
     seen_head,
 )
-from features.ops import habit_units, log_amount_units
+from features.ops import log_amount_units, view_units
 from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
@@ -46,11 +46,11 @@ from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Or
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _NAN = math.nan
-_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2, LOG_AMOUNTS_LOG: 2, HABITS_LOG: 3}
+_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2, LOG_AMOUNTS_LOG: 2, HABITS_LOG: 2}
 _DISTINCT_WIDTH = len(DISTINCT_WINDOWS)
 _LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
-_UNKNOWN = {n: (_NAN,) * n for n in (1, 2, 3, _DISTINCT_WIDTH)}
-_ZEROS = {n: (0,) * n for n in (1, 2, 3, _DISTINCT_WIDTH)}
+_UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
+_ZEROS = {n: (0,) * n for n in (1, 2, _DISTINCT_WIDTH)}
 _NOT_REPORTED = (_NAN, _NAN)
 Gather = Callable[[Sequence[Any]], Any]
 """Picks values out of an order's read values: one value, or a tuple of several."""
@@ -192,7 +192,7 @@ class OnlineFeatures:
         return values
 
     def writes_of(self, order_id: str, t: int, amount: int, keys: Mapping[str, str | None],
-                  habits: tuple[int, int, int]) -> Writes:
+                  habits: tuple[int, int]) -> Writes:
         """The writes that record an order, from what they depend on: its id, time, amount, entity keys and habits.
 
         `habits`: what the order adds to its buyer's habits log (`habits_of`).
@@ -236,10 +236,10 @@ class OnlineFeatures:
         return outcome_writes_of(self.state.order(order_id), order_id, kind, reported_us)
 
 
-def habits_of(row: Mapping[str, Any]) -> tuple[int, int, int]:
-    """The weights an order appends to its buyer's habits log (features.ops.habit_units, as whole numbers)."""
-    known, view, price = habit_units(row["amount"], row["quantity"], row["created_at"], row["session_post_viewed_at"])
-    return int(known), int(view), int(price)
+def habits_of(row: Mapping[str, Any]) -> tuple[int, int]:
+    """The weights an order appends to its buyer's habits log (features.ops.view_units, as whole numbers)."""
+    known, view = view_units(row["created_at"], row["session_post_viewed_at"])
+    return int(known), int(view)
 
 
 def label_dim(kind: str) -> int | None:

@@ -175,19 +175,14 @@ def log_amount(amount: Num) -> Num:
     return float(log_amount_units(amount)) if amount > 0 else math.nan
 
 
-def habit_units(amount: Num, quantity: Num, created: Num, viewed: Num) -> tuple[Num, Num, Num]:
-    """What an order adds to its buyer's habits log: (1 if it has a view time, log view-to-buy seconds, log unit price).
+def view_units(created: Num, viewed: Num) -> tuple[Num, Num]:
+    """What an order adds to its buyer's habits log: (1 if it has a view time, log seconds from view to buy).
 
-    In LOG_AMOUNT_UNITS, so sums stay exact integers. View-to-buy is at least one second
-    (a view stamped after the purchase is bad data, not a negative delay); an unknown
-    view time adds (0, 0); an unknown quantity is 1, as the contract reads it.
+    In LOG_AMOUNT_UNITS, so sums stay exact integers. View-to-buy is at least one second (a
+    view stamped after the purchase is bad data, not a negative delay); an unknown view time adds (0, 0).
     """
     seconds = at_least(created - viewed, 1.0)
     known = is_known(seconds)
     if _is_vector(known):
-        view = np.where(known == 1.0, log_amount(np.where(known == 1.0, seconds, 1.0)), 0.0)
-        units = np.where(np.isnan(quantity), 1.0, quantity)
-    else:
-        view = log_amount(seconds) if known == 1.0 else 0.0
-        units = 1.0 if quantity != quantity else quantity
-    return known, view, log_amount(amount / units)
+        return known, np.where(known == 1.0, log_amount(np.where(known == 1.0, seconds, 1.0)), 0.0)
+    return known, log_amount(seconds) if known == 1.0 else 0.0

@@ -102,7 +102,7 @@ def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, 
     logs: ShardedDict[_Log] = ShardedDict()
     sets: ShardedDict[_SetLog] = ShardedDict()
     seen_at: ShardedDict[list[int]] = ShardedDict()
-    habits = np.asarray(history.habits, "int64").reshape(-1, 3)[replay]
+    habits = np.asarray(history.habits, "int64").reshape(-1, 2)[replay]
     _put_orders(logs, sets, seen_at, keys, created, np.asarray(history.amounts, "int64")[replay], habits, say)
     say("outcomes")
     rows, dims, label_t, skipped = _counted_outcomes(history, replay, created)

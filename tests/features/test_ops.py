@@ -41,18 +41,18 @@ def test_numeric_op_agrees_between_vector_and_scalar(op):
     same(op(a, b), [op(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)])
 
 
-def test_habit_units_agree_between_vector_and_scalar():
-    amounts, quantities = [1.0, 999.0, 4999.0], [1.0, 3.0, math.nan]
+def test_view_units_agree_between_vector_and_scalar():
     created, viewed = [100.0, 5000.5, 1e9], [99.0, 100.0, 5000.6, math.nan, 1e9 - 86400.0]
-    grid = [(a, q, c, v) for a in amounts for q in quantities for c in created for v in viewed]
-    columns = ops.habit_units(*(np.array(column) for column in zip(*grid, strict=True)))
-    for i in range(3):
-        same(columns[i], [ops.habit_units(*point)[i] for point in grid])
+    grid = [(c, v) for c in created for v in viewed]
+    columns = ops.view_units(*(np.array(column) for column in zip(*grid, strict=True)))
+    for i in range(2):
+        same(columns[i], [ops.view_units(*point)[i] for point in grid])
 
 
-def test_habit_units_floor_view_to_buy_at_a_second_and_read_unknown_quantity_as_one():
-    assert ops.habit_units(3000.0, 3.0, 100.0, 101.0) == (1.0, 0.0, ops.log_amount(1000.0))
-    assert ops.habit_units(3000.0, math.nan, 100.0, math.nan) == (0.0, 0.0, ops.log_amount(3000.0))
+def test_view_units_floor_view_to_buy_at_a_second_and_add_nothing_without_a_view():
+    assert ops.view_units(100.0, 101.0) == (1.0, 0.0)
+    assert ops.view_units(100.0, 40.0) == (1.0, ops.log_amount(60.0))
+    assert ops.view_units(100.0, math.nan) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize(

@@ -209,49 +209,30 @@ def test_missing_optional_fields_give_unknown_values_not_errors():
         assert row["order_count_by_card_1h"] == 0
 
 
-DAY_S = 86400.0
+
+def _viewed(seconds: float, before: float | None) -> dict:
+    return {"session.post_viewed_at": None if before is None else at(seconds - before)}
 
 
-def test_shrunk_rate_counts_reports_known_at_the_moment_over_orders_old_enough():
-    orders = [order("a", 0), order("b", DAY_S), order("at_report", 2 * DAY_S), order("c", 20 * DAY_S)]
-    outcomes = [outcome("a", "refund", 2 * DAY_S)]
-    for features in both(orders, outcomes):
-        assert features.loc["b", "regret_rate_shrunk_by_buyer_90d"] == pytest.approx(0.8 / 20)  # the prior alone
-        assert features.loc["at_report", "regret_rate_shrunk_by_buyer_90d"] == pytest.approx(1.8 / 20)  # no matured order
-        # at day 20, the three earlier orders are older than the 14 days refunds take; c itself is not counted
-        assert features.loc["c", "regret_rate_shrunk_by_buyer_90d"] == pytest.approx(1.8 / 23)
-        assert features.loc["c", "regret_rate_shrunk_by_seller_90d"] == pytest.approx(1.8 / 23)
-        assert features.loc["c", "fraud_rate_shrunk_by_buyer_90d"] == pytest.approx(0.1 / 20)  # none 30 days old
-
-
-def test_shrunk_rate_of_a_buyer_without_reports_falls_with_matured_orders():
-    orders = [order(f"o{i}", i * DAY_S) for i in range(40)]
-    for features in both(orders):
-        rates = features.loc[[f"o{i}" for i in range(14, 40)], "regret_rate_shrunk_by_buyer_90d"].tolist()
-        assert rates == sorted(rates, reverse=True) and rates[0] > rates[-1]
-
-
-def _viewed(seconds: float, before: float | None, **overrides) -> dict:
-    return {"session.post_viewed_at": None if before is None else at(seconds - before), **overrides}
-
-
-def test_buyer_usual_view_to_buy_and_unit_price_are_geometric_means_of_earlier_orders():
+def test_buyer_usual_view_to_buy_is_the_geometric_mean_of_earlier_orders_with_a_view_time():
     def units(x: float) -> int:
         return math.floor(math.log(x) * 1000 + 0.5)
 
-    orders = [order("o0", 0, amount=1000, quantity=1, **_viewed(0, 10)),
-              order("o1", 2000, amount=4000, quantity=2, **_viewed(2000, 1000)),
-              order("o2", 4000, amount=6000, quantity=3, **_viewed(4000, None)),
-              order("o3", 6000, amount=1000, quantity=1, **_viewed(6000, 100))]
-    usual_view = (units(10) + units(1000)) / 2
-    usual_price = (units(1000) + units(2000) + units(2000)) / 3
+    orders = [order("o0", 0, **_viewed(0, 10)), order("o1", 2000, **_viewed(2000, 1000)),
+              order("o2", 4000, **_viewed(4000, None)), order("o3", 6000, **_viewed(6000, 100))]
+    usual = (units(10) + units(1000)) / 2  # o2, without a view time, adds nothing
     for features in both(orders):
         assert math.isnan(features.loc["o0", "buyer_usual_view_to_buy_seconds_90d"])
-        assert math.isnan(features.loc["o0", "unit_price_to_buyer_usual_90d"])
+        assert math.isnan(features.loc["o0", "view_to_buy_to_buyer_usual_90d"])
         assert features.loc["o1", "buyer_usual_view_to_buy_seconds_90d"] == pytest.approx(math.exp(units(10) / 1000))
+        assert features.loc["o1", "view_to_buy_to_buyer_usual_90d"] == pytest.approx(100, rel=1e-3)
         assert math.isnan(features.loc["o2", "view_to_buy_to_buyer_usual_90d"])  # its own view time is unknown
-        assert features.loc["o3", "buyer_usual_view_to_buy_seconds_90d"] == pytest.approx(math.exp(usual_view / 1000))
+        assert features.loc["o3", "buyer_usual_view_to_buy_seconds_90d"] == pytest.approx(math.exp(usual / 1000))
         assert features.loc["o3", "view_to_buy_to_buyer_usual_90d"] == pytest.approx(
-            math.exp((units(100) - usual_view) / 1000))
-        assert features.loc["o3", "unit_price_to_buyer_usual_90d"] == pytest.approx(
-            math.exp((units(1000) - usual_price) / 1000))
+            math.exp((units(100) - usual) / 1000))
+
+
+def test_buyer_usual_view_to_buy_forgets_orders_older_than_its_window():
+    orders = [order("old", 0, **_viewed(0, 10)), order("new", 91 * 86400, **_viewed(91 * 86400, 100))]
+    for features in both(orders):
+        assert math.isnan(features.loc["new", "buyer_usual_view_to_buy_seconds_90d"])
