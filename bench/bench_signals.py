@@ -13,8 +13,8 @@ reported. Feature sets:
 
 - all: the whole catalog;
 - before: the catalog without the kinds of signal tried in issue 13 (`KINDS`): the 204
-  features the engine had (they were not kept, see README "Features"; commit 7abaff6 has
-  them all, so on today's catalog `before` is `all` and there is no ablation);
+  features the engine had (most were not kept, see README "Features"; commits 7abaff6 and
+  a202878 have them all; on today's catalog only `view_habit` is left to ablate);
 - all - <kind>: the catalog without one kind (what that kind adds, given the others);
 - before + <kind>: `before` and one kind (what that kind adds alone);
 - simple: the order's own fields plus a dozen simple history counts, the "plain
