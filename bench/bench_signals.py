@@ -13,9 +13,10 @@ reported. Feature sets:
 
 - all: the whole catalog;
 - before: the catalog without the kinds of signal tried in issue 13 (`KINDS`): the 204
-  features the engine had (they were not kept, see README "Features"; commit 7abaff6 has
-  them all, so on today's catalog `before` is `all` and there is no ablation);
+  features the engine had (most were not kept, see README "Features"; commits 7abaff6 and
+  a202878 have them all; on today's catalog only `view_habit` is left to ablate);
 - all - <kind>: the catalog without one kind (what that kind adds, given the others);
+- before + <kind>: `before` and one kind (what that kind adds alone);
 - simple: the order's own fields plus a dozen simple history counts, the "plain
   LightGBM" an engine has to beat.
 
@@ -55,8 +56,13 @@ KINDS: dict[str, str] = {
     "post_velocity": r"_by_post_",
     "bin_velocity": r"_by_bin_",
     "local_time": r"^hour_of_day_buyer_local$",
+    # tried second (branch signals2): outcome rates and the buyer's own baseline
+    "buyer_rates": r"^(fraud|regret)_rate_shrunk_by_buyer_",
+    "seller_rates": r"^(fraud|regret)_rate_shrunk_by_seller_",
+    "view_habit": r"^(buyer_usual_view_to_buy_seconds|view_to_buy_to_buyer_usual)_",
+    "price_habit": r"^unit_price_to_buyer_usual_",
 }
-"""The kinds of signal tried for issue 13, as patterns of their feature names (commit 7abaff6)."""
+"""The kinds of signal tried for issue 13, as patterns of their feature names (the first eight: commit 7abaff6)."""
 SIMPLE_HISTORY = ("order_count_by_card_24h", "order_count_by_device_24h", "order_count_by_ip_24h",
                   "order_count_by_buyer_30d", "amount_sum_by_card_24h", "distinct_cards_by_device_24h",
                   "distinct_buyers_by_ip_24h", "seconds_since_first_card", "seconds_since_first_device",
@@ -75,6 +81,7 @@ def feature_sets(only: list[str] | None) -> dict[str, list[str]]:
         without = [n for n in FEATURE_NAMES if kind_of(n) != kind]
         if len(without) < len(FEATURE_NAMES):
             sets[f"all - {kind}"] = without
+            sets[f"before + {kind}"] = [n for n in FEATURE_NAMES if kind_of(n) in (None, kind)]
     sets["simple"] = [n for n in FEATURE_NAMES if n in own or n in SIMPLE_HISTORY]
     return {name: names for name, names in sets.items() if only is None or name in only}
 

@@ -16,7 +16,7 @@ import pandas as pd
 from features import catalog, ops
 from features.clock import to_seconds, to_us
 from features.history import DISTINCT_WINDOWS, HISTORY_BLOCKS, LABELS
-from features.keys import LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, entity_key_columns
+from features.keys import HABITS_LOG, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG, entity_key_columns
 from features.prefix import PrefixIndex
 from features.reads import Distinct, FirstSeen, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
@@ -177,6 +177,10 @@ class _History:
         if log == LOG_AMOUNTS_LOG:
             units = ops.log_amount(self.orders["amount"].to_numpy("float64")).astype("int64")
             return PrefixIndex(codes, self.t_us, np.column_stack([units, units * units]))
+        if log == HABITS_LOG:
+            row = BatchRow(self.orders)
+            units = ops.view_units(row["created_at"], row["session_post_viewed_at"])
+            return PrefixIndex(codes, self.t_us, np.column_stack([u.astype("int64") for u in units]))
         if log == LABELS_LOG:
             rows, times, weights = self._label_events()
             return PrefixIndex(codes[rows], times, weights)

@@ -30,7 +30,7 @@ import pandas as pd
 from features.batch import BatchRow, all_reads, history_features, read_values, row_features
 from features.catalog import FEATURE_NAMES
 from features.clock import to_us
-from features.keys import ENTITY_COLUMNS, PAIR_SEPARATOR, PAIRS
+from features.keys import ENTITY_COLUMNS, LOG_COLUMNS, PAIR_SEPARATOR, PAIRS
 from features.reads import Distinct, Read
 from risk.contract import FRAUD_KINDS, REGRET_KINDS
 from risk.errors import DataError
@@ -146,7 +146,7 @@ def _family_reads(base: dd.DataFrame, entity: str, reads: tuple[Read, ...], part
     """order_id and the value columns of `reads` for the orders with a known `entity` key."""
     names = _key_names(entity, reads)
     sources = sorted({column for name in names for column in _source_columns(name)})
-    columns = ["order_id", "created_at", "amount", "fraud_reported_at", "regret_reported_at", *sources]
+    columns = [*LOG_COLUMNS, "fraud_reported_at", "regret_reported_at", *sources]
     keyed = base[columns].map_partitions(_keyed, names, meta=_keyed(base._meta[columns], names))
     keyed = keyed.shuffle(on=_KEY, npartitions=partitions)
     return keyed.map_partitions(_reads_of_partition, names, reads, meta=_reads_of_partition(keyed._meta, names, reads))
@@ -161,7 +161,7 @@ def _keyed(orders: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     keys = {(_KEY if i == 0 else f"_key_{name}"): _entity_key(orders, name).astype("string")
             for i, name in enumerate(names)}
     frame = pd.DataFrame({
-        "order_id": orders["order_id"], "created_at": orders["created_at"], "amount": orders["amount"],
+        **{column: orders[column] for column in LOG_COLUMNS},
         "fraud_reported_at": orders["fraud_reported_at"], "regret_reported_at": orders["regret_reported_at"], **keys,
     })
     return frame[frame[_KEY].notna()]  # no key, no reads of it: NaN after the join, as features.batch gives
@@ -173,7 +173,7 @@ def _reads_of_partition(part: pd.DataFrame, names: list[str], reads: tuple[Read,
     columns_of_keys = {name: part[_KEY if i == 0 else f"_key_{name}"] for i, name in enumerate(names)}
     keys = {name: column.astype(object).where(column.notna(), None) for name, column in columns_of_keys.items()}
     outcomes = first_reports_as_outcomes(part, ("fraud_reported_at", "regret_reported_at"))
-    values = read_values(part[["order_id", "created_at", "amount"]], outcomes, list(reads), keys)
+    values = read_values(part[list(LOG_COLUMNS)], outcomes, list(reads), keys)
     columns: dict[str, Any] = {"order_id": part["order_id"].to_numpy()}
     for read in reads:
         for index, column in enumerate(_value_columns(read)):
@@ -193,7 +193,8 @@ def _read_ids() -> dict[Read, int]:
 def _value_shapes() -> dict[Read, int]:
     """How many values each read gives (0 for a bare array), from one evaluation over no orders."""
     empty = pd.DataFrame({"order_id": pd.Series([], dtype="str"), "amount": pd.Series([], dtype="int64"),
-                          "created_at": pd.Series([], dtype="datetime64[ns, UTC]")})
+                          "created_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+                          "session_post_viewed_at": pd.Series([], dtype="datetime64[ns, UTC]")})
     keys = {name: pd.Series([], dtype=object) for name in [*ENTITY_COLUMNS, *PAIRS]}
     values = read_values(empty, None, all_reads(), keys)
     return {read: len(value) if isinstance(value, tuple) else 0 for read, value in values.items()}

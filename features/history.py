@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from features import ops
 from features.clock import DAY, HOUR, MINUTE
 from features.definition import FeatureDef, Sentence
-from features.keys import ENTITY_COLUMNS, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
+from features.keys import ENTITY_COLUMNS, HABITS_LOG, LABELS_LOG, LOG_AMOUNTS_LOG, ORDERS_LOG
 from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Reported, Sums, Value
 from features.row import Row
 
@@ -62,6 +62,11 @@ REPORTED_FRAUD = ("card", "device", "buyer", "ip")
 """Entities on which a fresh fraud report never lowers fraud risk. Not the seller: a victim merchant's reports
 say little of the next buyer (on the handbook, a terminal's rate after its compromise ended misled the trees)."""
 LOG_AMOUNT_ENTITIES = ("buyer",)
+HABIT_ENTITIES = ("buyer",)
+"""Entities whose habits log (seconds from view to buy, features.keys.HABITS_LOG) is kept: a buyer's usual."""
+HABIT_WINDOW = "90d"
+"""The window of the buyer's usual: the longest the logs keep. A window, not the whole history, because the state
+forgets a log that has been quiet for longer (features.state.expiry)."""
 
 WINDOW_WORDS = {"10m": "10 minutes", "1h": "hour", "24h": "24 hours", "1d": "day", "7d": "7 days",
                 "30d": "30 days", "90d": "90 days"}
@@ -325,6 +330,34 @@ def _new_device_on_old_account(r: Row, t: Value, first: Value) -> list[Value]:
             * ops.flag_not(ops.is_known(first)) * ops.is_known(r["session_device_id"])]
 
 
+def _habits(r: Row, t: Value, habits_now: Sums, habits_start: Sums) -> list[Value]:
+    """The buyer's usual seconds from view to buy (geometric mean over the window's orders with a view time), and
+    this order's over it: an impulsive buyer buys within a minute of every post, and so regrets more.
+
+    Unknown without an earlier order with a view time in the window, or (the ratio) without this order's.
+    """
+    known, view = ops.view_units(r["created_at"], r["session_post_viewed_at"])
+    usual = ops.ratio(habits_now[1] - habits_start[1], habits_now[0] - habits_start[0])
+    scale = 1.0 / ops.LOG_AMOUNT_UNITS
+    return [ops.exp(usual * scale), ops.exp((ops.known_if(view, known) - usual) * scale)]
+
+
+def _buyer_habits() -> HistoryBlock:
+    window = BUYER_MEAN_WINDOWS[HABIT_WINDOW]
+    return HistoryBlock(
+        (FeatureDef("buyer_usual_{measure}_{window}", "The buyer's usual seconds from opening a post to buying "
+                    f"(geometric mean over their orders of the last {HABIT_WINDOW})",
+                    Sentence("the buyer usually bought {duration} after opening a post in the last {window}",
+                             unknown="No purchase of this buyer with a view time in the last 90 days"),
+                    "view_to_buy_seconds", "buyer", HABIT_WINDOW),
+         FeatureDef("{measure}_to_buyer_usual_{window}", "Seconds from view to buy over the buyer's usual "
+                    f"(geometric mean of the last {HABIT_WINDOW})",
+                    Sentence("bought {value:.2f}x the buyer's usual time after opening the post (last {window})"),
+                    "view_to_buy", "buyer", HABIT_WINDOW)),
+        {"habits_now": _now(HABITS_LOG, "buyer"), "habits_start": Prefix(HABITS_LOG, "buyer", window, True)},
+        _habits)
+
+
 def _derived() -> list[HistoryBlock]:
     return [
         HistoryBlock(
@@ -343,7 +376,7 @@ def _derived() -> list[HistoryBlock]:
 
 
 HISTORY_BLOCKS: list[HistoryBlock] = [*_velocity(), *_distinct(), *_first_seen(), *_labels(), *_report_times(),
-                                      *_derived()]
+                                      *_derived(), _buyer_habits()]
 """What batch and online evaluate, in catalog order."""
 
 HISTORY_FEATURES: list[FeatureDef] = [feature for block in HISTORY_BLOCKS for feature in block.features]

@@ -29,10 +29,13 @@ PAIRS: dict[str, tuple[str, str]] = {
     "buyer_address": ("buyer", "address"),
 }
 PAIR_SEPARATOR = "|"
+LOG_COLUMNS = ("order_id", "created_at", "amount", "session_post_viewed_at")
+"""The order columns the logs are written from (besides entity keys): what a partition of orders must carry."""
 
 ORDERS_LOG = "orders"  # weights: (1, amount)
 LABELS_LOG = "labels"  # weights: (fraud, regret)
 LOG_AMOUNTS_LOG = "log_amounts"  # weights: (log amount, its square) in ops.LOG_AMOUNT_UNITS; buyers only
+HABITS_LOG = "habits"  # weights: (has a view time, log seconds from view to buy in LOG_AMOUNT_UNITS); buyers
 
 
 def pairs_log(other: str) -> str:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.clock import label_time_us, to_us
+from features import ops
+from features.clock import label_time_us, to_seconds, to_us
 from features.keys import ENTITY_COLUMNS, entity_keys
-from features.online import OnlineFeatures, outcome_writes_of, row_from_order
+from features.online import OnlineFeatures, habits_of, outcome_writes_of, row_from_order
 from features.online import to_us as moment_us
 from features.retention import ORDER_RETENTION_US
 from features.state import bulk_load
@@ -43,6 +44,7 @@ class History:
     created_us: list[int]
     amounts: list[int]
     entities: dict[str, list[str | None]]  # flat entity column -> value per order (None: unknown)
+    habits: list[tuple[int, int]] = field(default_factory=list)  # per order: online.habits_of
     outcome_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     reported_us: list[int] = field(default_factory=list)
@@ -53,7 +55,7 @@ class History:
         unknown: list[str | None] = [None] * len(orders)
         entities = {column: _strings(orders[column]) if column in orders else unknown for column in _ENTITY_COLUMNS}
         history = cls(orders["order_id"].tolist(), to_us(orders["created_at"]).tolist(),
-                      [int(a) for a in orders["amount"].tolist()], entities)
+                      [int(a) for a in orders["amount"].tolist()], entities, _habits(orders))
         if outcomes is not None and len(outcomes):
             history.outcome_ids = outcomes["order_id"].tolist()
             history.kinds = outcomes["kind"].tolist()
@@ -69,6 +71,7 @@ class History:
             history.order_ids.append(order.order_id)
             history.created_us.append(moment_us(order.created_at))
             history.amounts.append(order.amount)
+            history.habits.append(habits_of(row))
             for column in _ENTITY_COLUMNS:
                 history.entities[column].append(row[column])
         for outcome in outcomes:
@@ -137,7 +140,7 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
         if is_order:
             order_id, t = history.order_ids[row], history.created_us[row]
             keys = entity_keys({column: values[row] for column, values in entity_lists})
-            writes: Writes | None = online.writes_of(order_id, t, history.amounts[row], keys)
+            writes: Writes | None = online.writes_of(order_id, t, history.amounts[row], keys, history.habits[row])
             records[order_id] = writes.orders[0][1]  # type: ignore[union-attr]
             newest = max(newest, t)
         else:
@@ -156,6 +159,14 @@ def load_history(history: History, state: FeatureState, *, on_progress: Callable
             on_progress(done, total)
     flush()
     return loaded
+
+
+def _habits(orders: pd.DataFrame) -> list[tuple[int, int]]:
+    """online.habits_of of every order, computed on the columns at once."""
+    column = "session_post_viewed_at"
+    viewed = to_seconds(orders[column]) if column in orders else np.full(len(orders), np.nan)
+    units = ops.view_units(to_seconds(orders["created_at"]), viewed)
+    return list(zip(*(u.astype("int64").tolist() for u in units), strict=True))
 
 
 def _strings(column: pd.Series) -> list[str | None]:

@@ -19,6 +19,7 @@ from features.history import (
     DISTINCT,
     DISTINCT_WINDOWS,
     FIRST_SEEN,
+    HABIT_ENTITIES,
     HISTORY_BLOCKS,
     LABEL_ENTITIES,
     LABELS,
@@ -26,6 +27,7 @@ from features.history import (
 )
 from features.keys import (
     ENTITY_COLUMNS,
+    HABITS_LOG,
     LABELS_LOG,
     LOG_AMOUNTS_LOG,
     ORDERS_LOG,
@@ -35,7 +37,7 @@ from features.keys import (
     reported_head,
     seen_head,
 )
-from features.ops import log_amount_units
+from features.ops import log_amount_units, view_units
 from features.reads import Distinct, FirstSeen, NamedRead, Prefix, Read, Reported
 from features.retention import ORDER_RETENTION_US
 from features.state.base import FeatureState, OrderRecord, Writes
@@ -44,7 +46,7 @@ from risk.contract import FRAUD_KINDS, ORDER_COLUMNS, REGRET_KINDS, SECTIONS, Or
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _NAN = math.nan
-_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2, LOG_AMOUNTS_LOG: 2}
+_LOG_WIDTH = {ORDERS_LOG: 2, LABELS_LOG: 2, LOG_AMOUNTS_LOG: 2, HABITS_LOG: 2}
 _DISTINCT_WIDTH = len(DISTINCT_WINDOWS)
 _LONGEST_DISTINCT = max(DISTINCT_WINDOWS.values())
 _UNKNOWN = {n: (_NAN,) * n for n in (1, 2, _DISTINCT_WIDTH)}
@@ -121,6 +123,7 @@ class OnlineFeatures:
         # key heads of the writes, built once: per order only the entity's key is appended
         self.order_heads = [(entity, log_head(ORDERS_LOG, entity)) for entity in ENTITY_COLUMNS]
         self.log_amount_heads = [(entity, log_head(LOG_AMOUNTS_LOG, entity)) for entity in LOG_AMOUNT_ENTITIES]
+        self.habit_heads = [(entity, log_head(HABITS_LOG, entity)) for entity in HABIT_ENTITIES]
         self.seen_heads = [(entity, seen_head(entity)) for entity in FIRST_SEEN]
         self.pair_heads = [(entity, other, log_head(pairs_log(other), entity)) for entity, other in DISTINCT]
 
@@ -136,11 +139,12 @@ class OnlineFeatures:
         for combine, pick, single in self.plan:
             picked = pick(values)  # itemgetter of one index gives the value itself, not a 1-tuple
             extend(combine(row, t_float, picked) if single else combine(row, t_float, *picked))
-        return features, self.writes_of(order.order_id, t, order.amount, keys)
+        return features, self.writes_of(order.order_id, t, order.amount, keys, habits_of(row))
 
     def writes_for(self, order: Order) -> Writes:
         """The writes that record an order, without computing its features (replaying a log)."""
-        return self.writes_of(order.order_id, to_us(order.created_at), order.amount, entity_keys(row_from_order(order)))
+        row = row_from_order(order)
+        return self.writes_of(order.order_id, to_us(order.created_at), order.amount, entity_keys(row), habits_of(row))
 
     def row_features_only(self, order: Order) -> list[float]:
         """The order's own-field features, for when the state cannot be read (degraded scoring)."""
@@ -187,9 +191,11 @@ class OnlineFeatures:
             values[slot] = gather(values)
         return values
 
-    def writes_of(self, order_id: str, t: int, amount: int, keys: Mapping[str, str | None]) -> Writes:
-        """The writes that record an order, from what they depend on: its id, time, amount and entity keys.
+    def writes_of(self, order_id: str, t: int, amount: int, keys: Mapping[str, str | None],
+                  habits: tuple[int, int]) -> Writes:
+        """The writes that record an order, from what they depend on: its id, time, amount, entity keys and habits.
 
+        `habits`: what the order adds to its buyer's habits log (`habits_of`).
         `risk state load` calls it straight from a data set's columns, skipping the Order model.
         """
         writes = Writes()
@@ -203,6 +209,10 @@ class OnlineFeatures:
             if key is not None:
                 units = log_amount_units(amount)
                 appends.append((head + key, t, (units, units * units)))
+        for entity, head in self.habit_heads:
+            key = keys[entity]
+            if key is not None:
+                appends.append((head + key, t, habits))
         for entity, head in self.seen_heads:
             key = keys[entity]
             if key is not None:
@@ -224,6 +234,12 @@ class OnlineFeatures:
         if label_dim(kind) is None:
             return None
         return outcome_writes_of(self.state.order(order_id), order_id, kind, reported_us)
+
+
+def habits_of(row: Mapping[str, Any]) -> tuple[int, int]:
+    """The weights an order appends to its buyer's habits log (features.ops.view_units, as whole numbers)."""
+    known, view = view_units(row["created_at"], row["session_post_viewed_at"])
+    return int(known), int(view)
 
 
 def label_dim(kind: str) -> int | None:

@@ -118,6 +118,20 @@ def day_of_week(seconds: Num) -> Num:
     return (math.floor(seconds / 86400.0) + 3.0) % 7.0 if seconds == seconds else math.nan
 
 
+EXP_CAP = 700.0  # e ** 700 is about 1e304: below the float64 overflow, which would be an error on a scalar
+
+
+def exp(x: Num) -> Num:
+    """e ** min(x, EXP_CAP); unknown stays unknown.
+
+    The column form calls math.exp per value: numpy's exp differs from it in the last bit.
+    """
+    if _is_vector(x):
+        capped = np.minimum(np.asarray(x, dtype="float64"), EXP_CAP)
+        return np.fromiter(map(math.exp, capped.tolist()), dtype="float64", count=len(capped))
+    return x if x != x else math.exp(min(x, EXP_CAP))
+
+
 def greater(x: Num, threshold: float) -> Num:
     """1.0 if x > threshold, 0.0 if not, unknown if x is unknown."""
     if _is_vector(x):
@@ -159,3 +173,16 @@ def log_amount(amount: Num) -> Num:
         result[usable] = np.fromiter((log_amount_units(a) for a in uniques), "float64", len(uniques))[inverse]
         return result
     return float(log_amount_units(amount)) if amount > 0 else math.nan
+
+
+def view_units(created: Num, viewed: Num) -> tuple[Num, Num]:
+    """What an order adds to its buyer's habits log: (1 if it has a view time, log seconds from view to buy).
+
+    In LOG_AMOUNT_UNITS, so sums stay exact integers. View-to-buy is at least one second (a
+    view stamped after the purchase is bad data, not a negative delay); an unknown view time adds (0, 0).
+    """
+    seconds = at_least(created - viewed, 1.0)
+    known = is_known(seconds)
+    if _is_vector(known):
+        return known, np.where(known == 1.0, log_amount(np.where(known == 1.0, seconds, 1.0)), 0.0)
+    return known, log_amount(seconds) if known == 1.0 else 0.0

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from features.history import DISTINCT, FIRST_SEEN, LABEL_ENTITIES, LABELS, LOG_AMOUNT_ENTITIES
+from features.history import DISTINCT, FIRST_SEEN, HABIT_ENTITIES, LABEL_ENTITIES, LABELS, LOG_AMOUNT_ENTITIES
 from features.keys import (
     ENTITY_COLUMNS,
+    HABITS_LOG,
     LABELS_LOG,
     LOG_AMOUNTS_LOG,
     ORDERS_LOG,
@@ -101,7 +102,8 @@ def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, 
     logs: ShardedDict[_Log] = ShardedDict()
     sets: ShardedDict[_SetLog] = ShardedDict()
     seen_at: ShardedDict[list[int]] = ShardedDict()
-    _put_orders(logs, sets, seen_at, keys, created, np.asarray(history.amounts, "int64")[replay], say)
+    habits = np.asarray(history.habits, "int64").reshape(-1, 2)[replay]
+    _put_orders(logs, sets, seen_at, keys, created, np.asarray(history.amounts, "int64")[replay], habits, say)
     say("outcomes")
     rows, dims, label_t, skipped = _counted_outcomes(history, replay, created)
     _put_outcomes(logs, seen_at, keys, rows, dims, label_t)
@@ -116,7 +118,7 @@ def _build(history: History, state: EmbeddedState, say: Say) -> tuple[int, int, 
 
 
 def _put_orders(logs: ShardedDict[_Log], sets: ShardedDict[_SetLog], seen_at: ShardedDict[list[int]],
-                keys: dict[str, Keys], created: np.ndarray, amounts: np.ndarray, say: Say) -> None:
+                keys: dict[str, Keys], created: np.ndarray, amounts: np.ndarray, habits: np.ndarray, say: Say) -> None:
     """What the orders write (OnlineFeatures.writes_of): their logs, distinct-count logs and first sightings."""
     say("order logs")
     ones = np.ones(len(created), "int64")
@@ -125,6 +127,8 @@ def _put_orders(logs: ShardedDict[_Log], sets: ShardedDict[_SetLog], seen_at: Sh
     units = _log_amount_units(amounts)
     for entity in LOG_AMOUNT_ENTITIES:
         _put_logs(logs, keys[entity], log_head(LOG_AMOUNTS_LOG, entity), created, units, units * units)
+    for entity in HABIT_ENTITIES:
+        _put_logs(logs, keys[entity], log_head(HABITS_LOG, entity), created, *habits.T)
     say("distinct sets")
     for entity, other in DISTINCT:
         _put_sets(sets, keys[entity], keys[other], log_head(pairs_log(other), entity), created)
@@ -211,27 +215,26 @@ def _trim_starts(times: np.ndarray, starts: np.ndarray, retention_us: int) -> np
     return first_kept
 
 
-def _put_logs(into: ShardedDict[_Log], keys: Keys, head: str, times: np.ndarray, w0: np.ndarray,
-              w1: np.ndarray) -> None:
-    """One `_Log` per key: events (in replay order) at `times` with weights (w0, w1), trimmed as online."""
+def _put_logs(into: ShardedDict[_Log], keys: Keys, head: str, times: np.ndarray, *weights: np.ndarray) -> None:
+    """One `_Log` per key: events (in replay order) at `times` with `weights` (one array each), trimmed as online."""
     positions, starts, codes = _groups(keys.codes)
     t = times[positions]
-    sums0, sums1 = np.cumsum(w0[positions]), np.cumsum(w1[positions])
-    before0 = np.r_[0, sums0][starts]  # running sums restart at each group
-    before1 = np.r_[0, sums1][starts]
     first_kept = _trim_starts(t, starts, LOG_RETENTION_US)
     group_sizes = np.diff(np.r_[starts, len(t)])
     kept = np.arange(len(t)) >= np.repeat(first_kept, group_sizes)
-    relative0 = sums0 - np.repeat(before0, group_sizes)
-    relative1 = sums1 - np.repeat(before1, group_sizes)
     trimmed = first_kept > starts
-    base0 = np.where(trimmed, relative0[np.maximum(first_kept - 1, 0)], 0).tolist()
-    base1 = np.where(trimmed, relative1[np.maximum(first_kept - 1, 0)], 0).tolist()
+    kept_columns, bases = [], []
+    for w in weights:
+        sums = np.cumsum(w[positions])
+        before = np.r_[0, sums][starts]  # running sums restart at each group
+        relative = sums - np.repeat(before, group_sizes)
+        bases.append(np.where(trimmed, relative[np.maximum(first_kept - 1, 0)], 0).tolist())
+        kept_columns.append(relative[kept].tolist())
     kept_times = t[kept].tolist()
-    kept_sums: list[tuple[int, ...]] = list(zip(relative0[kept].tolist(), relative1[kept].tolist(), strict=True))
+    kept_sums: list[tuple[int, ...]] = list(zip(*kept_columns, strict=True))
     pieces = _slices(starts, first_kept, len(t))
     logs = list(map(_new_log, map(kept_times.__getitem__, pieces), map(kept_sums.__getitem__, pieces),
-                    zip(base0, base1, strict=True)))
+                    zip(*bases, strict=True)))
     _put_all(into, [head + key for key in keys.strings[codes].tolist()], logs)
 
 

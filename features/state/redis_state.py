@@ -50,7 +50,7 @@ from features.state.base import (
 )
 from risk.urls import redacted_url
 
-LAYOUT_VERSION = 2  # 2: report times (seen "reported:...") and buyer log amounts
+LAYOUT_VERSION = 3  # 2: report times (seen "reported:...") and buyer log amounts; 3: the buyers' habits log
 _UNAVAILABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ResponseError)
 _T = TypeVar("_T")
 

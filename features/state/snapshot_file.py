@@ -17,7 +17,9 @@ reading, so a file cut short by other means is an error, never a silently smalle
 
 `covers_until_us`: every decision-log row recorded before about this moment (wall clock,
 microseconds) is in the snapshot; restoring replays the log from a margin before it.
-A snapshot of the format before this one (version 4: one pickle) is still read.
+Older snapshots (version 5, and 4: one pickle) are refused with the way out: they hold a state
+without the buyers' habits log, which would give wrong features, so the state is rebuilt
+from the decision log (`risk state rebuild`) instead.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from risk.errors import DataError
 from risk.files import write_atomically
 from risk.pacing import UNPACED, Pacer
 
-SNAPSHOT_VERSION = 5
-LEGACY_VERSION = 4  # one pickle of (4, logs, sets, seen_at, orders, labelled, newest_us)
+SNAPSHOT_VERSION = 6  # 6: the buyers' habits log (features.keys.HABITS_LOG)
+OLDER_LAYOUTS = (4, 5)  # 4: one pickle of (4, logs, sets, seen_at, ...); 5: this format, without the habits log
 MAGIC = b"risk-state-snapshot\n"
 MAPS = ("logs", "sets", "seen_at", "orders", "labelled")
 PIECE_ITEMS = 128  # entries per pickle: about 0.5-1 ms of CPU to write or read (logs: a quarter of it, they are long)
@@ -133,7 +135,7 @@ def _read_pieces(path: Path, handle: IO[bytes], pacer: Pacer) -> SnapshotParts:
     header = pickle.load(handle)
     version = header.get("version") if isinstance(header, dict) else None
     if version != SNAPSHOT_VERSION:
-        raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
+        raise _other_version(path, version)
     maps: dict[str, ShardedDict[Any]] = {name: ShardedDict() for name in MAPS}
     by_index = [maps[name].shards for name in MAPS]
     while True:
@@ -151,7 +153,12 @@ def _read_pieces(path: Path, handle: IO[bytes], pacer: Pacer) -> SnapshotParts:
 
 
 def _read_legacy(path: Path, loaded: object) -> SnapshotParts:
-    version, *rest = loaded if isinstance(loaded, tuple) and loaded else (None,)
-    if version != LEGACY_VERSION or len(rest) != len(MAPS) + 1:
-        raise DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")
-    return SnapshotParts(dict(zip(MAPS, rest[:-1], strict=True)), rest[-1], None)
+    version = loaded[0] if isinstance(loaded, tuple) and loaded else None
+    raise _other_version(path, version)
+
+
+def _other_version(path: Path, version: object) -> DataError:
+    if version in OLDER_LAYOUTS:
+        return DataError(f"{path}: snapshot version {version} holds an older state layout (no buyers' habits log); "
+                         "rebuild the state from the decision log: risk state rebuild")
+    return DataError(f"{path}: snapshot version {version}, this engine reads {SNAPSHOT_VERSION}")

@@ -32,12 +32,27 @@ def same(vector_value, scalar_values):
         lambda a, b: ops.known_if(a, ops.greater(b, 0.5)),
         lambda a, b: ops.square_root(a),
         lambda a, b: ops.log_amount(a * 7.3),
+        lambda a, b: ops.exp(a / 1e6),
     ],
 )
 def test_numeric_op_agrees_between_vector_and_scalar(op):
     a = np.array([x for x in NUMS for _ in NUMS])
     b = np.array([y for _ in NUMS for y in NUMS])
     same(op(a, b), [op(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)])
+
+
+def test_view_units_agree_between_vector_and_scalar():
+    created, viewed = [100.0, 5000.5, 1e9], [99.0, 100.0, 5000.6, math.nan, 1e9 - 86400.0]
+    grid = [(c, v) for c in created for v in viewed]
+    columns = ops.view_units(*(np.array(column) for column in zip(*grid, strict=True)))
+    for i in range(2):
+        same(columns[i], [ops.view_units(*point)[i] for point in grid])
+
+
+def test_view_units_floor_view_to_buy_at_a_second_and_add_nothing_without_a_view():
+    assert ops.view_units(100.0, 101.0) == (1.0, 0.0)
+    assert ops.view_units(100.0, 40.0) == (1.0, ops.log_amount(60.0))
+    assert ops.view_units(100.0, math.nan) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize(

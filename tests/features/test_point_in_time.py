@@ -207,3 +207,32 @@ def test_missing_optional_fields_give_unknown_values_not_errors():
                      "seconds_since_first_address", "fraud_rate_by_ip_90d", "ip_country_differs_card"):
             assert np.isnan(row[name]), name
         assert row["order_count_by_card_1h"] == 0
+
+
+
+def _viewed(seconds: float, before: float | None) -> dict:
+    return {"session.post_viewed_at": None if before is None else at(seconds - before)}
+
+
+def test_buyer_usual_view_to_buy_is_the_geometric_mean_of_earlier_orders_with_a_view_time():
+    def units(x: float) -> int:
+        return math.floor(math.log(x) * 1000 + 0.5)
+
+    orders = [order("o0", 0, **_viewed(0, 10)), order("o1", 2000, **_viewed(2000, 1000)),
+              order("o2", 4000, **_viewed(4000, None)), order("o3", 6000, **_viewed(6000, 100))]
+    usual = (units(10) + units(1000)) / 2  # o2, without a view time, adds nothing
+    for features in both(orders):
+        assert math.isnan(features.loc["o0", "buyer_usual_view_to_buy_seconds_90d"])
+        assert math.isnan(features.loc["o0", "view_to_buy_to_buyer_usual_90d"])
+        assert features.loc["o1", "buyer_usual_view_to_buy_seconds_90d"] == pytest.approx(math.exp(units(10) / 1000))
+        assert features.loc["o1", "view_to_buy_to_buyer_usual_90d"] == pytest.approx(100, rel=1e-3)
+        assert math.isnan(features.loc["o2", "view_to_buy_to_buyer_usual_90d"])  # its own view time is unknown
+        assert features.loc["o3", "buyer_usual_view_to_buy_seconds_90d"] == pytest.approx(math.exp(usual / 1000))
+        assert features.loc["o3", "view_to_buy_to_buyer_usual_90d"] == pytest.approx(
+            math.exp((units(100) - usual) / 1000))
+
+
+def test_buyer_usual_view_to_buy_forgets_orders_older_than_its_window():
+    orders = [order("old", 0, **_viewed(0, 10)), order("new", 91 * 86400, **_viewed(91 * 86400, 100))]
+    for features in both(orders):
+        assert math.isnan(features.loc["new", "buyer_usual_view_to_buy_seconds_90d"])

@@ -117,10 +117,13 @@ def test_a_cut_or_foreign_snapshot_is_a_clear_error(tmp_path):
         read_snapshot(tmp_path / "other.pkl")
 
 
-def test_a_snapshot_of_the_previous_format_is_still_read(tmp_path):
+def test_a_snapshot_of_an_older_state_layout_is_refused_naming_the_rebuild(tmp_path):
     state = filled(20)
     legacy = (4, state.logs, state.sets, state.seen_at, state.orders, state.labelled, state.newest_us)
-    (tmp_path / "state.pkl").write_bytes(pickle.dumps(legacy))
-    assert contents(EmbeddedState.load(tmp_path / "state.pkl")) == contents(state)
-    mtime = (tmp_path / "state.pkl").stat().st_mtime
-    assert covered_until(tmp_path / "state.pkl") == datetime.fromtimestamp(mtime, tz=UTC)  # it does not say: mtime
+    (tmp_path / "v4.pkl").write_bytes(pickle.dumps(legacy))
+    (tmp_path / "v5.pkl").write_bytes(snapshot_file.MAGIC + pickle.dumps({"version": 5, "newest_us": 0}))
+    for name in ("v4.pkl", "v5.pkl"):
+        with pytest.raises(DataError, match="older state layout.*risk state rebuild"):
+            EmbeddedState.load(tmp_path / name)
+    mtime = (tmp_path / "v4.pkl").stat().st_mtime
+    assert covered_until(tmp_path / "v4.pkl") == datetime.fromtimestamp(mtime, tz=UTC)  # it does not say: mtime
